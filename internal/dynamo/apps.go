@@ -1,0 +1,428 @@
+package dynamo
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/devhub-oss/devhub/internal/devhub"
+)
+
+const (
+	typeApp         = "app"
+	typeClient      = "client"
+	typeAppDeleted  = "app_deleted"
+	typeIdempotency = "idempotency"
+
+	skApp     = "A"
+	skDeleted = "DELETED"
+	skIdem    = "I"
+
+	// DeletedRetention is how long the record of a deleted app is kept: long
+	// enough for the uninstall cascade, which reads it, to finish.
+	DeletedRetention = 30 * 24 * time.Hour
+	// IdempotencyWindow is how long an Idempotency-Key is remembered.
+	IdempotencyWindow = 24 * time.Hour
+
+	sortTime = "2006-01-02T15:04:05.000000000Z" // fixed width, so it sorts as text
+)
+
+func appPK(id string) string          { return "APP#" + id }
+func clientPK(clientID string) string { return "CLIENT#" + clientID }
+func companyPK(company string) string { return "CO#" + company }
+
+func key(pk, sk string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		attrPK: &types.AttributeValueMemberS{Value: pk},
+		attrSK: &types.AttributeValueMemberS{Value: sk},
+	}
+}
+
+// appItem is an app as stored. Field names are the attribute names.
+type appItem struct {
+	PK              string                 `json:"PK"`
+	SK              string                 `json:"SK"`
+	GSI1PK          string                 `json:"GSI1PK,omitempty"`
+	GSI1SK          string                 `json:"GSI1SK,omitempty"`
+	Type            string                 `json:"type"`
+	Version         int                    `json:"version"`
+	ID              string                 `json:"id"`
+	AppType         string                 `json:"app_type"`
+	Status          string                 `json:"status"`
+	Name            string                 `json:"name"`
+	CallbackURL     string                 `json:"callback_url"`
+	Scopes          []string               `json:"scopes"`
+	InstallationURL *string                `json:"installation_url,omitempty"`
+	ClientID        string                 `json:"client_id"`
+	ClientSecret    string                 `json:"client_secret"`
+	Listing         *devhub.Listing        `json:"listing,omitempty"`
+	PendingChanges  *devhub.PendingChanges `json:"pending_changes,omitempty"`
+	CallbackHealth  *devhub.CallbackHealth `json:"callback_health,omitempty"`
+	OwnerCompanyID  string                 `json:"owner_company_id"`
+	CreatedBy       string                 `json:"created_by"`
+	CreatedAt       time.Time              `json:"created_at"`
+	UpdatedAt       time.Time              `json:"updated_at"`
+}
+
+// Items are described with json tags, so that the domain types nested in
+// them (listing, callback health) keep their snake_case member names.
+func encodeOpts(o *attributevalue.EncoderOptions) { o.TagKey = "json" }
+func decodeOpts(o *attributevalue.DecoderOptions) { o.TagKey = "json" }
+
+func marshal(v any) (map[string]types.AttributeValue, error) {
+	return attributevalue.MarshalMapWithOptions(v, encodeOpts)
+}
+
+func unmarshal(item map[string]types.AttributeValue, v any) error {
+	return attributevalue.UnmarshalMapWithOptions(item, v, decodeOpts)
+}
+
+// appItems returns the app item and its client copy.
+func appItems(a *devhub.App) (app, client map[string]types.AttributeValue, err error) {
+	it := appItem{
+		PK: appPK(a.ID), SK: skApp,
+		GSI1PK: companyPK(a.OwnerCompanyID), GSI1SK: "APP#" + a.CreatedAt.UTC().Format(sortTime) + "#" + a.ID,
+		Type: typeApp, Version: a.Version, ID: a.ID, AppType: string(a.Type), Status: string(a.Status),
+		Name: a.Name, CallbackURL: a.CallbackURL, Scopes: a.Scopes, InstallationURL: a.InstallationURL,
+		ClientID: a.ClientID, ClientSecret: a.ClientSecret, PendingChanges: a.PendingChanges,
+		CallbackHealth: a.CallbackHealth, OwnerCompanyID: a.OwnerCompanyID, CreatedBy: a.CreatedBy,
+		CreatedAt: a.CreatedAt.UTC(), UpdatedAt: a.UpdatedAt.UTC(),
+	}
+	if !isZeroListing(a.Listing) {
+		it.Listing = &a.Listing
+	}
+	if app, err = marshal(it); err != nil {
+		return nil, nil, fmt.Errorf("marshal app %s: %w", a.ID, err)
+	}
+	it.PK, it.GSI1PK, it.GSI1SK, it.Type = clientPK(a.ClientID), "", "", typeClient
+	if client, err = marshal(it); err != nil {
+		return nil, nil, fmt.Errorf("marshal client %s: %w", a.ID, err)
+	}
+	return app, client, nil
+}
+
+func isZeroListing(l devhub.Listing) bool {
+	return l.Summary == "" && l.Description == "" && l.IconURL == "" && len(l.ImageURLs) == 0 &&
+		l.VideoURL == "" && l.SupportURL == "" && l.PrivacyPolicyURL == ""
+}
+
+func decodeApp(item map[string]types.AttributeValue) (*devhub.App, error) {
+	var it appItem
+	if err := unmarshal(item, &it); err != nil {
+		return nil, fmt.Errorf("unmarshal app: %w", err)
+	}
+	a := &devhub.App{
+		ID: it.ID, Type: devhub.AppType(it.AppType), Status: devhub.AppStatus(it.Status), Name: it.Name,
+		CallbackURL: it.CallbackURL, Scopes: it.Scopes, InstallationURL: it.InstallationURL,
+		ClientID: it.ClientID, ClientSecret: it.ClientSecret, PendingChanges: it.PendingChanges,
+		CallbackHealth: it.CallbackHealth, OwnerCompanyID: it.OwnerCompanyID, CreatedBy: it.CreatedBy,
+		CreatedAt: it.CreatedAt, UpdatedAt: it.UpdatedAt, Version: it.Version,
+	}
+	if it.Listing != nil {
+		a.Listing = *it.Listing
+	}
+	if a.Scopes == nil {
+		a.Scopes = []string{}
+	}
+	return a, nil
+}
+
+func errAppNotFound(id string) error {
+	return devhub.Errorf(devhub.ENOTFOUND, "App %q was not found.", id)
+}
+
+// GetApp returns the app with id. Errors: ENOTFOUND.
+func (s *Store) GetApp(ctx context.Context, id string) (*devhub.App, error) {
+	return s.getApp(ctx, appPK(id), id)
+}
+
+// GetAppByClientID returns the app whose client_id is clientID. Errors: ENOTFOUND.
+func (s *Store) GetAppByClientID(ctx context.Context, clientID string) (*devhub.App, error) {
+	return s.getApp(ctx, clientPK(clientID), clientID)
+}
+
+func (s *Store) getApp(ctx context.Context, pk, id string) (*devhub.App, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: &s.table, Key: key(pk, skApp), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return nil, wrap("get app "+id, err)
+	}
+	if out.Item == nil {
+		return nil, errAppNotFound(id)
+	}
+	return decodeApp(out.Item)
+}
+
+// Idempotency is a remembered POST: the hash of the request that first used
+// Key, and the response it got.
+type Idempotency = devhub.Idempotency
+
+func idemPK(scope, key string) string {
+	h := sha256.Sum256([]byte(key))
+	return "IDEM#" + scope + "#" + hex.EncodeToString(h[:])
+}
+
+type idemItem struct {
+	PK          string `json:"PK"`
+	SK          string `json:"SK"`
+	Type        string `json:"type"`
+	Version     int    `json:"version"`
+	RequestHash string `json:"request_hash"`
+	Status      int    `json:"status"`
+	Location    string `json:"location,omitempty"`
+	Body        []byte `json:"body"`
+	ExpiresAt   int64  `json:"expires_at"`
+}
+
+// idempotencyPut returns the Put that remembers rec, allowed only when no
+// live record holds the key. On a lost condition the old record comes back.
+func (s *Store) idempotencyPut(rec *Idempotency, now time.Time) (*types.Put, error) {
+	item, err := marshal(idemItem{
+		PK: idemPK(rec.Scope, rec.Key), SK: skIdem, Type: typeIdempotency, Version: 1,
+		RequestHash: rec.RequestHash, Status: rec.Status, Location: rec.Location, Body: rec.Body,
+		ExpiresAt: now.Add(IdempotencyWindow).Unix(),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("marshal idempotency record: %w", err)
+	}
+	return &types.Put{
+		TableName: &s.table, Item: item,
+		// TTL deletes lazily, so an expired record may still be there.
+		ConditionExpression:                 aws.String("attribute_not_exists(PK) OR expires_at < :now"),
+		ExpressionAttributeValues:           map[string]types.AttributeValue{":now": num(now.Unix())},
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	}, nil
+}
+
+func decodeIdempotency(item map[string]types.AttributeValue, rec *Idempotency) (*Idempotency, error) {
+	var it idemItem
+	if err := unmarshal(item, &it); err != nil {
+		return nil, fmt.Errorf("unmarshal idempotency record: %w", err)
+	}
+	return &Idempotency{Scope: rec.Scope, Key: rec.Key, RequestHash: it.RequestHash,
+		Status: it.Status, Location: it.Location, Body: it.Body}, nil
+}
+
+// CreateApp writes a new app with its client copy, and rec if not nil, in one
+// transaction. When rec's key was used before, nothing is written and the
+// earlier record is returned instead (the caller replays it or refuses a
+// different request under the same key).
+func (s *Store) CreateApp(ctx context.Context, a *devhub.App, rec *Idempotency) (*Idempotency, error) {
+	app, client, err := appItems(a)
+	if err != nil {
+		return nil, err
+	}
+	notExists := aws.String("attribute_not_exists(PK)")
+	items := []types.TransactWriteItem{
+		{Put: &types.Put{TableName: &s.table, Item: app, ConditionExpression: notExists}},
+		{Put: &types.Put{TableName: &s.table, Item: client, ConditionExpression: notExists}},
+	}
+	if rec != nil {
+		put, err := s.idempotencyPut(rec, s.Now())
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, types.TransactWriteItem{Put: put})
+	}
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	if reasons := cancellationReasons(err); reasons != nil {
+		if rec != nil && failed(reasons, 2) && reasons[2].Item != nil {
+			return decodeIdempotency(reasons[2].Item, rec)
+		}
+		// Identifiers carry 128 random bits: a collision means a fault.
+		return nil, fmt.Errorf("create app %s: identifier collision: %w", a.ID, err)
+	}
+	if err != nil {
+		return nil, wrap("create app "+a.ID, err)
+	}
+	return nil, nil
+}
+
+// UpdateApp replaces the app, provided its stored version is still
+// readVersion (what the caller read before computing next). Errors:
+// ENOTFOUND (deleted meanwhile), ECONFLICT (changed meanwhile).
+func (s *Store) UpdateApp(ctx context.Context, next *devhub.App, readVersion int) error {
+	app, client, err := appItems(next)
+	if err != nil {
+		return err
+	}
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{Put: &types.Put{
+			TableName: &s.table, Item: app,
+			ConditionExpression:                 aws.String("version = :v"),
+			ExpressionAttributeValues:           map[string]types.AttributeValue{":v": num(int64(readVersion))},
+			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+		}},
+		{Put: &types.Put{TableName: &s.table, Item: client}},
+	}})
+	if reasons := cancellationReasons(err); reasons != nil && failed(reasons, 0) {
+		if reasons[0].Item == nil {
+			return errAppNotFound(next.ID)
+		}
+		return errAppChanged(next.ID)
+	}
+	if err != nil {
+		return wrap("update app "+next.ID, err)
+	}
+	return nil
+}
+
+func errAppChanged(id string) error {
+	return devhub.Errorf(devhub.ECONFLICT, "App %q was changed by another request; read it again and retry.", id)
+}
+
+// DeleteApp removes the app and its client copy, provided its version is
+// still a.Version, and records the deletion (with its reason) in an
+// app_deleted item that starts the uninstall cascade. Errors: ENOTFOUND,
+// ECONFLICT.
+func (s *Store) DeleteApp(ctx context.Context, a *devhub.App, reason, by string) error {
+	now := s.Now().UTC()
+	tomb, err := marshal(struct {
+		PK             string    `json:"PK"`
+		SK             string    `json:"SK"`
+		Type           string    `json:"type"`
+		Version        int       `json:"version"`
+		AppID          string    `json:"app_id"`
+		ClientID       string    `json:"client_id"`
+		ClientSecret   string    `json:"client_secret"`
+		CallbackURL    string    `json:"callback_url"`
+		OwnerCompanyID string    `json:"owner_company_id"`
+		Reason         string    `json:"reason"`
+		DeletedBy      string    `json:"deleted_by"`
+		DeletedAt      time.Time `json:"deleted_at"`
+		ExpiresAt      int64     `json:"expires_at"`
+	}{appPK(a.ID), skDeleted, typeAppDeleted, 1, a.ID, a.ClientID, a.ClientSecret, a.CallbackURL,
+		a.OwnerCompanyID, reason, by, now, now.Add(DeletedRetention).Unix()})
+	if err != nil {
+		return fmt.Errorf("marshal deletion of %s: %w", a.ID, err)
+	}
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{Delete: &types.Delete{
+			TableName: &s.table, Key: key(appPK(a.ID), skApp),
+			ConditionExpression:                 aws.String("version = :v"),
+			ExpressionAttributeValues:           map[string]types.AttributeValue{":v": num(int64(a.Version))},
+			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+		}},
+		{Delete: &types.Delete{TableName: &s.table, Key: key(clientPK(a.ClientID), skApp)}},
+		{Put: &types.Put{TableName: &s.table, Item: tomb}},
+	}})
+	if reasons := cancellationReasons(err); reasons != nil && failed(reasons, 0) {
+		if reasons[0].Item == nil {
+			return errAppNotFound(a.ID)
+		}
+		return errAppChanged(a.ID)
+	}
+	if err != nil {
+		return wrap("delete app "+a.ID, err)
+	}
+	return nil
+}
+
+// Page is one page of a list and the cursor of the next ("" at the end).
+type Page[T any] struct {
+	Items      []T
+	NextCursor string
+}
+
+// ListApps returns a page of the company's apps, newest first. cursor is
+// what a previous page returned, or "". Errors: EMALFORMED (bad cursor).
+func (s *Store) ListApps(ctx context.Context, companyID, cursor string, limit int) (Page[*devhub.App], error) {
+	in := &dynamodb.QueryInput{
+		TableName:              &s.table,
+		IndexName:              aws.String(indexGSI1),
+		KeyConditionExpression: aws.String("GSI1PK = :pk AND begins_with(GSI1SK, :prefix)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": &types.AttributeValueMemberS{Value: companyPK(companyID)}, ":prefix": &types.AttributeValueMemberS{Value: "APP#"},
+		},
+		ScanIndexForward: aws.Bool(false),
+		Limit:            aws.Int32(int32(limit)),
+	}
+	if cursor != "" {
+		start, err := decodeCursor(cursor, companyPK(companyID), "APP#")
+		if err != nil {
+			return Page[*devhub.App]{}, err
+		}
+		in.ExclusiveStartKey = start
+	}
+	out, err := s.db.Query(ctx, in)
+	if err != nil {
+		return Page[*devhub.App]{}, wrap("list apps of "+companyID, err)
+	}
+	page := Page[*devhub.App]{Items: make([]*devhub.App, 0, len(out.Items))}
+	for _, item := range out.Items {
+		a, err := decodeApp(item)
+		if err != nil {
+			return Page[*devhub.App]{}, err
+		}
+		page.Items = append(page.Items, a)
+	}
+	if out.LastEvaluatedKey != nil {
+		page.NextCursor = encodeCursor(out.LastEvaluatedKey)
+	}
+	return page, nil
+}
+
+// A cursor is the last evaluated key of a GSI1 query, base64url-encoded JSON.
+// It is opaque to clients but not secret: decodeCursor checks that it stays
+// inside the caller's own partition, so a forged one can reach nothing else.
+type cursorKey struct {
+	PK, SK, GSI1SK string
+}
+
+func encodeCursor(k map[string]types.AttributeValue) string {
+	str := func(name string) string {
+		if v, ok := k[name].(*types.AttributeValueMemberS); ok {
+			return v.Value
+		}
+		return ""
+	}
+	b, _ := json.Marshal(cursorKey{PK: str(attrPK), SK: str(attrSK), GSI1SK: str(attrGSI1SK)})
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeCursor(cursor, gsi1pk, prefix string) (map[string]types.AttributeValue, error) {
+	bad := devhub.Errorf(devhub.EMALFORMED, "The cursor is not valid; use next_cursor from a previous page.")
+	b, err := base64.RawURLEncoding.DecodeString(cursor)
+	if err != nil || len(cursor) > 1024 {
+		return nil, bad
+	}
+	var c cursorKey
+	if err := json.Unmarshal(b, &c); err != nil || c.PK == "" || c.SK == "" || !strings.HasPrefix(c.GSI1SK, prefix) {
+		return nil, bad
+	}
+	return map[string]types.AttributeValue{
+		attrPK: &types.AttributeValueMemberS{Value: c.PK}, attrSK: &types.AttributeValueMemberS{Value: c.SK},
+		attrGSI1PK: &types.AttributeValueMemberS{Value: gsi1pk}, attrGSI1SK: &types.AttributeValueMemberS{Value: c.GSI1SK},
+	}, nil
+}
+
+func num(n int64) *types.AttributeValueMemberN {
+	return &types.AttributeValueMemberN{Value: strconv.FormatInt(n, 10)}
+}
+
+// cancellationReasons returns the reasons of a cancelled transaction, or nil
+// when err is not a cancellation.
+func cancellationReasons(err error) []types.CancellationReason {
+	var tc *types.TransactionCanceledException
+	if errors.As(err, &tc) {
+		return tc.CancellationReasons
+	}
+	return nil
+}
+
+// failed reports whether item i of a cancelled transaction failed its condition.
+func failed(reasons []types.CancellationReason, i int) bool {
+	return i < len(reasons) && aws.ToString(reasons[i].Code) == "ConditionalCheckFailed"
+}

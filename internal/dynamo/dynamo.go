@@ -1,0 +1,133 @@
+// Package dynamo is the single-table DynamoDB store of devhub.
+//
+// Every item lives in one table with string keys PK and SK, one global
+// secondary index GSI1 (GSI1PK, GSI1SK), a TTL attribute expires_at (epoch
+// seconds) and a stream of new and old images. Every item carries "type"
+// and "version". Codes and tokens are stored as SHA-256 hashes, never in clear.
+//
+// Items:
+//
+//	type         PK                      SK        GSI1PK           GSI1SK
+//	app          APP#<app_id>            A         CO#<company_id>  APP#<created_at>#<app_id>
+//	client       CLIENT#<client_id>      A         -                -
+//	app_deleted  APP#<app_id>            DELETED   -                -        (expires_at: 30 days)
+//	idempotency  IDEM#<company>#<sha256> I         -                -        (expires_at: 24 h)
+//
+// The client item is a full copy of the app item under its client_id: it makes
+// client_id unique (created with attribute_not_exists in the same transaction
+// as the app) and lets the OAuth and install paths, which know only the
+// client_id, read the whole app in one GetItem. Every write of an app writes
+// both in one TransactWriteItems.
+//
+// Access patterns, each one round trip:
+//
+//	get app by id            GetItem PK=APP#id, SK=A (consistent)
+//	get app by client_id     GetItem PK=CLIENT#client_id, SK=A (consistent)
+//	list a company's apps    Query GSI1 GSI1PK=CO#company AND begins_with(GSI1SK, "APP#"), newest first, paged
+//	create app               TransactWriteItems: Put app, Put client, [Put idempotency], all attribute_not_exists
+//	update app               TransactWriteItems: Put app (version = :read), Put client
+//	delete app               TransactWriteItems: Delete app (version = :read), Delete client, Put app_deleted
+//
+// The store never reads before it writes to decide whether the write may
+// happen: conditions decide, and cancellation reasons (ALL_OLD) tell why a
+// condition failed without another round trip.
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/devhub-oss/devhub/internal/devhub"
+)
+
+// Store is the devhub table.
+type Store struct {
+	db    *dynamodb.Client
+	table string
+	// Now is injectable for tests.
+	Now func() time.Time
+}
+
+// New returns a Store on table.
+func New(db *dynamodb.Client, table string) *Store {
+	return &Store{db: db, table: table, Now: time.Now}
+}
+
+// Table returns the table name.
+func (s *Store) Table() string { return s.table }
+
+// NewClient builds a DynamoDB client from the environment's AWS
+// configuration. With endpoint set (DynamoDB Local), it talks to that
+// endpoint with dummy credentials when none are configured, and skips the
+// response checksum check that DynamoDB Local's error responses fail.
+func NewClient(ctx context.Context, endpoint string, optFns ...func(*dynamodb.Options)) (*dynamodb.Client, error) {
+	var loadOpts []func(*config.LoadOptions) error
+	if endpoint != "" {
+		loadOpts = append(loadOpts, config.WithRegion(regionOr("us-east-1")))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, loadOpts...)
+	if err != nil {
+		return nil, fmt.Errorf("load AWS config: %w", err)
+	}
+	if endpoint != "" {
+		if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
+			cfg.Credentials = credentials.NewStaticCredentialsProvider("local", "local", "")
+		}
+	}
+	return dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
+		if endpoint != "" {
+			o.BaseEndpoint = aws.String(endpoint)
+			o.DisableValidateResponseChecksum = true // aws/aws-sdk-go-v2#3545
+		}
+		for _, f := range optFns {
+			f(o)
+		}
+	}), nil
+}
+
+func regionOr(def string) string {
+	if r := os.Getenv("AWS_REGION"); r != "" {
+		return r
+	}
+	if r := os.Getenv("AWS_DEFAULT_REGION"); r != "" {
+		return r
+	}
+	return def
+}
+
+// wrap turns an SDK error into a devhub error with context: throttling and
+// service faults become EUNAVAILABLE, everything else EINTERNAL.
+func wrap(op string, err error) error {
+	var de *devhub.Error
+	if errors.As(err, &de) {
+		return err
+	}
+	var (
+		throttled *types.ProvisionedThroughputExceededException
+		limit     *types.RequestLimitExceeded
+		internal  *types.InternalServerError
+	)
+	if errors.As(err, &throttled) || errors.As(err, &limit) || errors.As(err, &internal) {
+		return fmt.Errorf("%s: %w", op, &wrapped{code: devhub.EUNAVAILABLE, err: err})
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+// wrapped keeps the SDK error for the log while carrying a devhub code.
+type wrapped struct {
+	code string
+	err  error
+}
+
+func (w *wrapped) Error() string { return w.err.Error() }
+func (w *wrapped) Unwrap() []error {
+	return []error{devhub.Errorf(w.code, "The service is busy; retry shortly."), w.err}
+}
