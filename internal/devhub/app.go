@@ -133,6 +133,9 @@ func NewApp(in NewAppInput, by Identity, now time.Time) (*App, error) {
 	if in.Listing != nil {
 		a.Listing = *in.Listing
 	}
+	if a.Listing.ImageURLs == nil {
+		a.Listing.ImageURLs = []string{}
+	}
 	if in.Type == AppPrivate && in.Listing != nil && !isZeroListing(*in.Listing) {
 		p.Add("listing", "only public apps have a listing")
 	}
@@ -337,6 +340,9 @@ func (lp ListingPatch) apply(l *Listing) {
 	set(&l.PrivacyPolicyURL, lp.PrivacyPolicyURL)
 	if lp.ImageURLs.Set {
 		l.ImageURLs = lp.ImageURLs.Value
+		if l.ImageURLs == nil {
+			l.ImageURLs = []string{}
+		}
 	}
 }
 

@@ -135,6 +135,9 @@ func decodeApp(item map[string]types.AttributeValue) (*devhub.App, error) {
 	if a.Scopes == nil {
 		a.Scopes = []string{}
 	}
+	if a.Listing.ImageURLs == nil {
+		a.Listing.ImageURLs = []string{}
+	}
 	return a, nil
 }
 

@@ -89,3 +89,6 @@ func isTTLAlreadyEnabled(err error) bool {
 	var ve interface{ ErrorMessage() string }
 	return errors.As(err, &ve) && strings.Contains(strings.ToLower(ve.ErrorMessage()), "already enabled")
 }
+
+// EnsureTable creates the store's table if it is missing (local runs only).
+func (s *Store) EnsureTable(ctx context.Context) error { return EnsureTable(ctx, s.db, s.table) }

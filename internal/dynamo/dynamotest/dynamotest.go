@@ -47,7 +47,7 @@ func Endpoint(tb testing.TB) string {
 // (e.g. a round-trip meter).
 func Client(tb testing.TB, optFns ...func(*dynamodb.Options)) *dynamodb.Client {
 	tb.Helper()
-	db, err := dynamo.NewClient(context.Background(), Endpoint(tb), optFns...)
+	db, err := dynamo.NewClient(Endpoint(tb), optFns...)
 	if err != nil {
 		tb.Fatalf("DynamoDB client: %v", err)
 	}

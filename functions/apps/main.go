@@ -1,0 +1,12 @@
+// Command apps is the Lambda function behind /v1/apps: app CRUD.
+package main
+
+import (
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/devhub-oss/devhub/internal/service"
+)
+
+func main() {
+	cfg, srv := service.MustInit()
+	lambda.Start(service.LambdaHandler(srv.Handler(srv.FunctionRoutes()["apps"]), cfg.BasePath))
+}

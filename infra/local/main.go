@@ -1,0 +1,133 @@
+// Command local runs every devhub function in one process on 127.0.0.1, the
+// way they run on AWS: the same handlers, a real DynamoDB (DynamoDB Local,
+// started here unless DYNAMODB_ENDPOINT is set), the table created from the
+// same definition as template.yaml. `make run` starts it.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/devhub-oss/devhub/internal/auth"
+	"github.com/devhub-oss/devhub/internal/ddblocal"
+	"github.com/devhub-oss/devhub/internal/devhub"
+	"github.com/devhub-oss/devhub/internal/httpapi"
+	"github.com/devhub-oss/devhub/internal/service"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "devhub:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, out io.Writer) error {
+	port := envOr("PORT", "3000")
+	setDefault("TABLE_NAME", "devhub")
+	setDefault("ISSUER_URL", "http://127.0.0.1:"+port)
+	devSecret := setDefault("AUTH_JWT_SECRET", service.DevJWTSecret)
+
+	if os.Getenv("DYNAMODB_ENDPOINT") == "" {
+		dir := envOr("LOCAL_DATA_DIR", ".local")
+		logFile, err := os.OpenFile(filepath.Join(mkdir(dir), "dynamodb-local.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			return err
+		}
+		defer logFile.Close()
+		ddb, err := ddblocal.Start(ctx, ddblocal.Options{DBPath: filepath.Join(dir, "dynamodb"), Log: logFile})
+		if err != nil {
+			return err
+		}
+		defer ddb.Stop()
+		os.Setenv("DYNAMODB_ENDPOINT", ddb.Endpoint)
+		fmt.Fprintf(out, "DynamoDB Local at %s (data in %s)\n", ddb.Endpoint, filepath.Join(dir, "dynamodb"))
+	}
+	cfg, err := service.ConfigFromEnv()
+	if err != nil {
+		return err
+	}
+	logger := service.NewLogger(cfg.LogLevel)
+	srv, store, err := service.NewServer(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	if err := store.EnsureTable(ctx); err != nil {
+		return err
+	}
+	groups := [][]httpapi.Route{httpapi.HealthRoutes()}
+	for _, g := range srv.FunctionRoutes() {
+		groups = append(groups, g)
+	}
+	handler := srv.Handler(groups...)
+
+	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", port))
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+
+	printWelcome(out, cfg, port, devSecret)
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func printWelcome(out io.Writer, cfg service.Config, port string, devSecret bool) {
+	tok, err := auth.IssueToken(cfg.JWTSecret, devhub.Identity{UserID: "dev-user", CompanyID: "dev-company", Sandbox: true},
+		cfg.JWTIssuer, cfg.JWTAudience, time.Now(), 12*time.Hour)
+	if err != nil {
+		tok = "(could not sign: " + err.Error() + ")"
+	}
+	base := "http://127.0.0.1:" + port
+	fmt.Fprintf(out, "devhub is serving on %s (table %q)\n", base, cfg.TableName)
+	if devSecret {
+		fmt.Fprintf(out, "AUTH_JWT_SECRET is the public dev secret %q\n", service.DevJWTSecret)
+	}
+	fmt.Fprintf(out, "Dev token (user dev-user, sandbox company dev-company, 12 h; more with `make token`):\n\n  export TOKEN=%s\n\n", tok)
+	fmt.Fprintf(out, "Try:\n\n  curl -s -X POST %s/v1/apps -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' \\\n    -d '{\"type\":\"private\",\"name\":\"My first app\",\"callback_url\":\"https://example.com/callback\"}'\n\n", base)
+	fmt.Fprintf(out, "Press Ctrl-C to stop.\n")
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// setDefault sets name to def when it is unset, and reports whether it did.
+func setDefault(name, def string) bool {
+	if os.Getenv(name) != "" {
+		return false
+	}
+	os.Setenv(name, def)
+	return true
+}
+
+func mkdir(dir string) string {
+	_ = os.MkdirAll(dir, 0o755)
+	return dir
+}

@@ -1,0 +1,77 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"log/slog"
+	"net/http"
+
+	"github.com/devhub-oss/devhub/internal/devhub"
+)
+
+// statusByCode is the one table from error code to HTTP status.
+var statusByCode = map[string]int{
+	devhub.EMALFORMED:    http.StatusBadRequest,
+	devhub.EUNAUTHORIZED: http.StatusUnauthorized,
+	devhub.EFORBIDDEN:    http.StatusForbidden,
+	devhub.ENOTFOUND:     http.StatusNotFound,
+	devhub.ECONFLICT:     http.StatusConflict,
+	devhub.EPRECONDITION: http.StatusPreconditionFailed,
+	devhub.ETOOLARGE:     http.StatusRequestEntityTooLarge,
+	devhub.EUNSUPPORTED:  http.StatusUnsupportedMediaType,
+	devhub.EINVALID:      http.StatusUnprocessableEntity,
+	devhub.EINTERNAL:     http.StatusInternalServerError,
+	devhub.EUNAVAILABLE:  http.StatusServiceUnavailable,
+}
+
+var titleByCode = map[string]string{
+	devhub.EMALFORMED:    "Malformed request",
+	devhub.EUNAUTHORIZED: "Unauthorized",
+	devhub.EFORBIDDEN:    "Forbidden",
+	devhub.ENOTFOUND:     "Not found",
+	devhub.ECONFLICT:     "Conflict",
+	devhub.EPRECONDITION: "Precondition failed",
+	devhub.ETOOLARGE:     "Request body too large",
+	devhub.EUNSUPPORTED:  "Unsupported media type",
+	devhub.EINVALID:      "Validation failed",
+	devhub.EINTERNAL:     "Internal error",
+	devhub.EUNAVAILABLE:  "Service unavailable",
+}
+
+// ErrorStatus returns the HTTP status for err.
+func ErrorStatus(err error) int {
+	if s, ok := statusByCode[devhub.ErrorCode(err)]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}
+
+// Problem is an RFC 9457 problem document.
+type Problem struct {
+	Type   string              `json:"type"`
+	Title  string              `json:"title"`
+	Status int                 `json:"status"`
+	Detail string              `json:"detail"`
+	Errors []devhub.FieldError `json:"errors,omitempty"`
+}
+
+// writeProblem answers with err as application/problem+json. Internal errors
+// are logged with the request id and never shown.
+func writeProblem(w http.ResponseWriter, r *http.Request, err error) {
+	code := devhub.ErrorCode(err)
+	status := ErrorStatus(err)
+	if status >= 500 {
+		logger(r.Context()).ErrorContext(r.Context(), "request failed", slog.String("error", err.Error()))
+	}
+	p := Problem{
+		Type: "/problems/" + code, Title: titleByCode[code], Status: status,
+		Detail: devhub.ErrorMessage(err), Errors: devhub.ErrorFields(err),
+	}
+	if code == devhub.EUNAUTHORIZED {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="devhub"`)
+	}
+	body, _ := json.Marshal(p)
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}

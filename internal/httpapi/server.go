@@ -1,0 +1,229 @@
+// Package httpapi serves devhub's HTTP API: the routes of every function,
+// their middleware (request id, logging, recovery, authentication) and the
+// one place where errors become HTTP statuses.
+//
+// Handlers parse and authorise requests, call the domain (internal/devhub)
+// and a store, and render results. They never pick a status for an error:
+// they return it, and writeProblem maps its code. Each Lambda function mounts
+// only its own routes (AppsRoutes, …); the local runner mounts them all.
+//
+// It must not log secrets: no Authorization header, client secret, code or
+// token ever reaches a log line.
+package httpapi
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/devhub-oss/devhub/internal/devhub"
+	"github.com/devhub-oss/devhub/internal/dynamo"
+)
+
+// AppStore is what the apps routes need of the store.
+type AppStore interface {
+	// CreateApp writes a new app (and rec, when not nil) atomically. When rec's
+	// key was used before it writes nothing and returns the earlier record.
+	CreateApp(ctx context.Context, a *devhub.App, rec *devhub.Idempotency) (*devhub.Idempotency, error)
+	// GetApp errors: ENOTFOUND.
+	GetApp(ctx context.Context, id string) (*devhub.App, error)
+	// ListApps errors: EMALFORMED (bad cursor).
+	ListApps(ctx context.Context, companyID, cursor string, limit int) (dynamo.Page[*devhub.App], error)
+	// UpdateApp errors: ENOTFOUND, ECONFLICT (version moved since read).
+	UpdateApp(ctx context.Context, next *devhub.App, readVersion int) error
+	// DeleteApp errors: ENOTFOUND, ECONFLICT.
+	DeleteApp(ctx context.Context, a *devhub.App, reason, by string) error
+}
+
+// TokenVerifier checks a bearer token. Errors: EUNAUTHORIZED.
+type TokenVerifier interface {
+	Verify(token string) (devhub.Identity, error)
+}
+
+// Server holds what the handlers share. Build it once per process.
+type Server struct {
+	Apps     AppStore
+	Verifier TokenVerifier
+	Logger   *slog.Logger
+	Now      func() time.Time
+}
+
+// Route is one method and path pattern (net/http.ServeMux syntax) and its
+// handler. Public routes skip authentication.
+type Route struct {
+	Method  string
+	Pattern string
+	Public  bool
+	Handle  func(w http.ResponseWriter, r *http.Request) error
+}
+
+// Handler returns an http.Handler that serves the given route groups with
+// every middleware applied. Unknown paths and
+// methods get problem documents too.
+func (s *Server) Handler(groups ...[]Route) http.Handler {
+	byPattern := map[string]map[string]Route{}
+	for _, g := range groups {
+		for _, rt := range g {
+			if byPattern[rt.Pattern] == nil {
+				byPattern[rt.Pattern] = map[string]Route{}
+			}
+			byPattern[rt.Pattern][rt.Method] = rt
+		}
+	}
+	mux := http.NewServeMux()
+	for pattern, methods := range byPattern {
+		mux.Handle(pattern, s.dispatch(pattern, methods))
+	}
+	mux.Handle("/", s.wrap(func(w http.ResponseWriter, r *http.Request) error {
+		return devhub.Errorf(devhub.ENOTFOUND, "No route matches %s %s.", r.Method, r.URL.Path)
+	}))
+	return s.recoverer(s.tag(mux))
+}
+
+// dispatch picks the route for the request's method, so that a wrong method
+// gets a 405 problem with Allow rather than the mux's plain text.
+func (s *Server) dispatch(pattern string, methods map[string]Route) http.Handler {
+	allowed := make([]string, 0, len(methods))
+	handlers := make(map[string]http.Handler, len(methods))
+	for m, rt := range methods {
+		allowed = append(allowed, m)
+		h := s.wrap(rt.Handle)
+		if !rt.Public {
+			h = s.authenticate(h)
+		}
+		handlers[m] = h
+		if m == http.MethodGet {
+			allowed = append(allowed, http.MethodHead)
+			handlers[http.MethodHead] = h
+		}
+	}
+	sort.Strings(allowed)
+	allow := strings.Join(allowed, ", ")
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if h, ok := handlers[r.Method]; ok {
+			h.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Set("Allow", allow)
+		writeProblemStatus(w, r, http.StatusMethodNotAllowed, "Method not allowed",
+			fmt.Sprintf("%s does not accept %s; allowed: %s.", pattern, r.Method, allow))
+	})
+}
+
+func writeProblemStatus(w http.ResponseWriter, r *http.Request, status int, title, detail string) {
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(status)
+	_ = writeJSONBody(w, Problem{Type: "about:blank", Title: title, Status: status, Detail: detail})
+}
+
+// wrap turns an error-returning handler into an http.Handler.
+func (s *Server) wrap(h func(http.ResponseWriter, *http.Request) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			writeProblem(w, r, err)
+		}
+	})
+}
+
+// tag gives the request an id (API Gateway's, when there is one), a logger
+// that carries it, and one access log line.
+func (s *Server) tag(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		ctx := r.Context()
+		id := RequestID(ctx)
+		if id == "" {
+			id = devhub.NewID("req_")
+			ctx = WithRequestID(ctx, id)
+		}
+		l := s.Logger.With(slog.String("request_id", id))
+		ctx = context.WithValue(ctx, loggerKey, l)
+		w.Header().Set("X-Request-Id", id)
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(rec, r.WithContext(ctx))
+		caller := rec.caller
+		l.LogAttrs(ctx, slog.LevelInfo, "request",
+			slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			slog.Int("status", rec.status), slog.Int("bytes", rec.bytes),
+			slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
+			slog.String("user_id", caller.UserID), slog.String("company_id", caller.CompanyID))
+	})
+}
+
+// recoverer turns a panic into a logged 500 problem: no request may take the
+// process down or leave a client without an answer.
+func (s *Server) recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.Logger.ErrorContext(r.Context(), "panic", slog.Any("panic", v), slog.String("stack", string(debug.Stack())))
+				writeProblem(w, r, fmt.Errorf("panic: %v", v))
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// authenticate requires a valid bearer token and puts the caller's identity
+// in the request context.
+func (s *Server) authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := s.Verifier.Verify(bearerToken(r.Header.Get("Authorization")))
+		if err != nil {
+			writeProblem(w, r, err)
+			return
+		}
+		ctx := withIdentity(r.Context(), id)
+		if rec, ok := w.(*statusRecorder); ok {
+			rec.caller = id
+		}
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+func bearerToken(header string) string {
+	scheme, token, ok := strings.Cut(header, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return ""
+	}
+	return strings.TrimSpace(token)
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status, bytes int
+	wrote         bool
+	caller        devhub.Identity
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	if !r.wrote {
+		r.status, r.wrote = code, true
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	r.wrote = true
+	n, err := r.ResponseWriter.Write(b)
+	r.bytes += n
+	return n, err
+}
+
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// FunctionRoutes names the route group of each Lambda function (the folder
+// under functions/). The template test checks template.yaml against it.
+func (s *Server) FunctionRoutes() map[string][]Route {
+	return map[string][]Route{
+		"apps": s.AppsRoutes(),
+	}
+}

@@ -1,0 +1,157 @@
+// Package service builds what every function and the local runner share from
+// the environment: configuration, the store, the token verifier, the HTTP
+// server, and the adapter from API Gateway HTTP API events (payload 2.0) to
+// net/http. It only wires; it holds no business logic, and it does no I/O at
+// build time beyond reading the environment, so cold starts stay short.
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
+	"github.com/devhub-oss/devhub/internal/auth"
+	"github.com/devhub-oss/devhub/internal/dynamo"
+	"github.com/devhub-oss/devhub/internal/httpapi"
+)
+
+// Config is the environment every function reads. README.md documents each
+// variable.
+type Config struct {
+	TableName   string // TABLE_NAME
+	Endpoint    string // DYNAMODB_ENDPOINT: DynamoDB Local; empty on AWS
+	JWTSecret   []byte // AUTH_JWT_SECRET
+	JWTIssuer   string // AUTH_JWT_ISSUER: checked when set
+	JWTAudience string // AUTH_JWT_AUDIENCE: checked when set
+	IssuerURL   string // ISSUER_URL: public base URL of the API
+	BasePath    string // BASE_PATH: prefix a custom domain mapping adds
+	LogLevel    slog.Level
+}
+
+// ConfigFromEnv reads Config; it fails when a required variable is missing.
+func ConfigFromEnv() (Config, error) {
+	c := Config{
+		TableName:   os.Getenv("TABLE_NAME"),
+		Endpoint:    os.Getenv("DYNAMODB_ENDPOINT"),
+		JWTSecret:   []byte(os.Getenv("AUTH_JWT_SECRET")),
+		JWTIssuer:   os.Getenv("AUTH_JWT_ISSUER"),
+		JWTAudience: os.Getenv("AUTH_JWT_AUDIENCE"),
+		IssuerURL:   strings.TrimRight(os.Getenv("ISSUER_URL"), "/"),
+		BasePath:    os.Getenv("BASE_PATH"),
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(envOr("LOG_LEVEL", "INFO"))); err != nil {
+		return c, fmt.Errorf("LOG_LEVEL: %w", err)
+	}
+	var missing []string
+	if c.TableName == "" {
+		missing = append(missing, "TABLE_NAME")
+	}
+	if len(c.JWTSecret) == 0 {
+		missing = append(missing, "AUTH_JWT_SECRET")
+	}
+	if len(missing) > 0 {
+		return c, fmt.Errorf("missing environment: %s", strings.Join(missing, ", "))
+	}
+	return c, nil
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// NewLogger returns the JSON logger every function uses.
+func NewLogger(level slog.Level) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: level}))
+}
+
+// NewServer builds the DynamoDB client, the store, the verifier and the HTTP
+// server from c. It does not touch the network.
+func NewServer(ctx context.Context, c Config, logger *slog.Logger, dbOpts ...func(*dynamodb.Options)) (*httpapi.Server, *dynamo.Store, error) {
+	db, err := dynamo.NewClient(c.Endpoint, dbOpts...)
+	if err != nil {
+		return nil, nil, err
+	}
+	verifier, err := auth.NewVerifier(auth.VerifierOptions{Secret: c.JWTSecret, Issuer: c.JWTIssuer, Audience: c.JWTAudience})
+	if err != nil {
+		return nil, nil, err
+	}
+	store := dynamo.New(db, c.TableName)
+	return &httpapi.Server{Apps: store, Verifier: verifier, Logger: logger, Now: time.Now}, store, nil
+}
+
+// MustInit builds the server for a Lambda function, or exits: a function
+// that cannot be configured must fail its init, loudly, not serve errors.
+func MustInit() (Config, *httpapi.Server) {
+	c, err := ConfigFromEnv()
+	logger := NewLogger(c.LogLevel)
+	if err == nil {
+		var srv *httpapi.Server
+		if srv, _, err = NewServer(context.Background(), c, logger); err == nil {
+			return c, srv
+		}
+	}
+	logger.Error("init failed", slog.String("error", err.Error()))
+	os.Exit(1)
+	return c, nil
+}
+
+// LambdaHandler adapts h to API Gateway HTTP API events. It strips the stage
+// prefix (for a named stage) and basePath (for a custom-domain mapping) so
+// that routes match the same paths as locally, and hands API Gateway's
+// request id to the logs.
+func LambdaHandler(h http.Handler, basePath string) func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	adapter := httpadapter.NewV2(h)
+	basePath = "/" + strings.Trim(basePath, "/")
+	return func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+		if ev.RawPath == "" {
+			ev.RawPath = ev.RequestContext.HTTP.Path
+		}
+		if st := ev.RequestContext.Stage; st != "" && st != "$default" {
+			ev.RawPath = stripPrefix(ev.RawPath, "/"+st)
+		}
+		if basePath != "/" {
+			ev.RawPath = stripPrefix(ev.RawPath, basePath)
+		}
+		ctx = httpapi.WithRequestID(ctx, ev.RequestContext.RequestID)
+		resp, err := adapter.ProxyWithContext(ctx, ev)
+		if err != nil {
+			// The event could not become a request (e.g. bad base64 body):
+			// the client sent it, so it gets a 400, not a gateway error.
+			var empty events.APIGatewayV2HTTPResponse
+			if errors.Is(err, context.Canceled) {
+				return empty, err
+			}
+			return events.APIGatewayV2HTTPResponse{
+				StatusCode: http.StatusBadRequest,
+				Headers:    map[string]string{"Content-Type": "application/problem+json"},
+				Body:       `{"type":"about:blank","title":"Malformed request","status":400,"detail":"The request could not be read."}`,
+			}, nil
+		}
+		return resp, nil
+	}
+}
+
+func stripPrefix(path, prefix string) string {
+	if path == prefix {
+		return "/"
+	}
+	if strings.HasPrefix(path, prefix+"/") {
+		return path[len(prefix):]
+	}
+	return path
+}
+
+// DevJWTSecret signs developer tokens in local runs when AUTH_JWT_SECRET is
+// not set. It is public: never use it on AWS (the SAM template has no default).
+const DevJWTSecret = "devhub-local-dev-secret-not-for-production-use"
