@@ -285,16 +285,11 @@ func (patch AppPatch) Apply(a *App, now time.Time) (*App, error) {
 	if t := patch.Type; t.Set && (t.Null || t.Value != a.Type) {
 		p.Add("type", "cannot be changed after creation")
 	}
+	// A null name or callback_url empties it, which validateShape refuses.
 	if n := patch.Name; n.Set {
-		if n.Null {
-			p.Add("name", "is required")
-		}
 		next.Name = strings.TrimSpace(n.Value)
 	}
 	if c := patch.CallbackURL; c.Set {
-		if c.Null {
-			p.Add("callback_url", "is required")
-		}
 		next.CallbackURL = c.Value
 	}
 	if s := patch.Scopes; s.Set {

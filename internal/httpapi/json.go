@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"reflect"
 	"strconv"
 	"strings"
@@ -162,7 +163,10 @@ func checkIfMatch(r *http.Request, version int) (bool, error) {
 
 // pageParams reads ?limit= (1–100, default 20) and ?cursor=.
 func pageParams(r *http.Request) (limit int, cursor string, err error) {
-	q := r.URL.Query()
+	q, qErr := url.ParseQuery(r.URL.RawQuery)
+	if qErr != nil {
+		return 0, "", devhub.Errorf(devhub.EMALFORMED, "The query string is malformed.")
+	}
 	limit = 20
 	if s := q.Get("limit"); s != "" {
 		n, convErr := strconv.Atoi(s)
