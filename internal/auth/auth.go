@@ -8,7 +8,7 @@ package auth
 
 import (
 	"errors"
-	"strings"
+	"sync"
 	"time"
 
 	"github.com/devhub-oss/devhub/internal/devhub"
@@ -23,11 +23,30 @@ type Claims struct {
 	jwt.RegisteredClaims
 }
 
-// Verifier checks bearer tokens.
+// Verifier checks bearer tokens. It remembers the identities of tokens it
+// verified, until they expire (and at most cacheTTL): a warm Lambda sees
+// the same developer's token request after request, and parsing it again
+// cost more than the rest of the request's own work. Tokens are stateless,
+// so there is nothing to revoke that the cache could miss.
 type Verifier struct {
 	secret []byte
 	parser *jwt.Parser
+	now    func() time.Time
+
+	mu    sync.Mutex
+	cache map[string]cached
 }
+
+type cached struct {
+	id    devhub.Identity
+	until time.Time
+}
+
+const (
+	cacheTTL  = 5 * time.Minute
+	cacheSize = 4096
+	leeway    = 30 * time.Second
+)
 
 // VerifierOptions configures a Verifier. Issuer and Audience are checked
 // only when set.
@@ -51,7 +70,7 @@ func NewVerifier(o VerifierOptions) (*Verifier, error) {
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
 		jwt.WithExpirationRequired(),
 		jwt.WithIssuedAt(),
-		jwt.WithLeeway(30 * time.Second),
+		jwt.WithLeeway(leeway),
 	}
 	if o.Issuer != "" {
 		opts = append(opts, jwt.WithIssuer(o.Issuer))
@@ -59,10 +78,12 @@ func NewVerifier(o VerifierOptions) (*Verifier, error) {
 	if o.Audience != "" {
 		opts = append(opts, jwt.WithAudience(o.Audience))
 	}
+	now := time.Now
 	if o.Now != nil {
+		now = o.Now
 		opts = append(opts, jwt.WithTimeFunc(o.Now))
 	}
-	return &Verifier{secret: o.Secret, parser: jwt.NewParser(opts...)}, nil
+	return &Verifier{secret: o.Secret, parser: jwt.NewParser(opts...), now: now, cache: map[string]cached{}}, nil
 }
 
 var errUnauthorized = devhub.Errorf(devhub.EUNAUTHORIZED, "A valid bearer token is required.")
@@ -70,6 +91,13 @@ var errUnauthorized = devhub.Errorf(devhub.EUNAUTHORIZED, "A valid bearer token 
 // Verify returns the identity a token vouches for, or an EUNAUTHORIZED error
 // that says nothing about why (the reason is for the log, not the caller).
 func (v *Verifier) Verify(token string) (devhub.Identity, error) {
+	now := v.now()
+	v.mu.Lock()
+	hit, ok := v.cache[token]
+	v.mu.Unlock()
+	if ok && now.Before(hit.until) {
+		return hit.id, nil
+	}
 	var c Claims
 	_, err := v.parser.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return v.secret, nil })
 	if err != nil {
@@ -78,16 +106,18 @@ func (v *Verifier) Verify(token string) (devhub.Identity, error) {
 	if c.Subject == "" || c.CompanyID == "" {
 		return devhub.Identity{}, errUnauthorized
 	}
-	return devhub.Identity{UserID: c.Subject, CompanyID: c.CompanyID, Sandbox: c.Sandbox, Roles: c.Roles}, nil
-}
-
-// BearerToken extracts the token from an Authorization header value, or "".
-func BearerToken(header string) string {
-	scheme, token, ok := strings.Cut(header, " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return ""
+	id := devhub.Identity{UserID: c.Subject, CompanyID: c.CompanyID, Sandbox: c.Sandbox, Roles: c.Roles}
+	until := c.ExpiresAt.Add(leeway)
+	if limit := now.Add(cacheTTL); limit.Before(until) {
+		until = limit
 	}
-	return strings.TrimSpace(token)
+	v.mu.Lock()
+	if len(v.cache) >= cacheSize {
+		clear(v.cache) // crude but bounded; a full cache is a cold one again
+	}
+	v.cache[token] = cached{id: id, until: until}
+	v.mu.Unlock()
+	return id, nil
 }
 
 // IssueToken signs a developer token for id, valid for ttl. It is for local

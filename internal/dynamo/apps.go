@@ -117,26 +117,38 @@ func isZeroListing(l devhub.Listing) bool {
 		l.VideoURL == "" && l.SupportURL == "" && l.PrivacyPolicyURL == ""
 }
 
+// decodeApp reads an app item field by field: it is on every request's
+// path, and reflection-based unmarshalling cost more than the rest of a GET.
 func decodeApp(item map[string]types.AttributeValue) (*devhub.App, error) {
-	var it appItem
-	if err := unmarshal(item, &it); err != nil {
-		return nil, fmt.Errorf("unmarshal app: %w", err)
-	}
+	m := attrs(item)
 	a := &devhub.App{
-		ID: it.ID, Type: devhub.AppType(it.AppType), Status: devhub.AppStatus(it.Status), Name: it.Name,
-		CallbackURL: it.CallbackURL, Scopes: it.Scopes, InstallationURL: it.InstallationURL,
-		ClientID: it.ClientID, ClientSecret: it.ClientSecret, PendingChanges: it.PendingChanges,
-		CallbackHealth: it.CallbackHealth, OwnerCompanyID: it.OwnerCompanyID, CreatedBy: it.CreatedBy,
-		CreatedAt: it.CreatedAt, UpdatedAt: it.UpdatedAt, Version: it.Version,
+		ID: m.str("id"), Type: devhub.AppType(m.str("app_type")), Status: devhub.AppStatus(m.str("status")),
+		Name: m.str("name"), CallbackURL: m.str("callback_url"), Scopes: m.strs("scopes"),
+		InstallationURL: m.strp("installation_url"), ClientID: m.str("client_id"), ClientSecret: m.str("client_secret"),
+		OwnerCompanyID: m.str("owner_company_id"), CreatedBy: m.str("created_by"),
+		CreatedAt: m.time("created_at"), UpdatedAt: m.time("updated_at"), Version: m.int("version"),
 	}
-	if it.Listing != nil {
-		a.Listing = *it.Listing
-	}
-	if a.Scopes == nil {
-		a.Scopes = []string{}
-	}
-	if a.Listing.ImageURLs == nil {
+	if l := m.attrs("listing"); l != nil {
+		a.Listing = devhub.Listing{
+			Summary: l.str("summary"), Description: l.str("description"), IconURL: l.str("icon_url"),
+			ImageURLs: l.strs("image_urls"), VideoURL: l.str("video_url"), SupportURL: l.str("support_url"),
+			PrivacyPolicyURL: l.str("privacy_policy_url"),
+		}
+	} else {
 		a.Listing.ImageURLs = []string{}
+	}
+	// Rare members go through the reflective decoder.
+	for name, dst := range map[string]any{"pending_changes": &a.PendingChanges, "callback_health": &a.CallbackHealth} {
+		if v, ok := item[name]; ok {
+			if _, null := v.(*types.AttributeValueMemberNULL); !null {
+				if err := attributevalue.UnmarshalWithOptions(v, dst, decodeOpts); err != nil {
+					return nil, fmt.Errorf("unmarshal app %s %s: %w", a.ID, name, err)
+				}
+			}
+		}
+	}
+	if a.ID == "" || a.Version == 0 {
+		return nil, fmt.Errorf("unmarshal app: item %v has no id or version", m.str("PK"))
 	}
 	return a, nil
 }
