@@ -12,7 +12,6 @@ import (
 	"github.com/devhub-oss/devhub/internal/dynamo/dynamotest"
 )
 
-var dev = devhub.Identity{UserID: "u1", CompanyID: "c1", Sandbox: true}
 
 func newApp(t *testing.T, company string, created time.Time) *devhub.App {
 	t.Helper()
