@@ -12,7 +12,6 @@ import (
 	"github.com/devhub-oss/devhub/internal/dynamo/dynamotest"
 )
 
-
 func newApp(t *testing.T, company string, created time.Time) *devhub.App {
 	t.Helper()
 	inst := "https://example.com/install"
