@@ -39,6 +39,9 @@ build/%/bootstrap: FORCE
 build-AppsFunction:
 	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/apps
 
+build-ExtensionsFunction:
+	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/extensions
+
 ## bench: benchmarks (round trips, handler overhead) against DynamoDB Local
 bench: deps
 	$(WITH_DDB) $(GO) test -run='^$$' -bench=. -benchmem -count=1 ./...

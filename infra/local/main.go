@@ -21,6 +21,7 @@ import (
 	"github.com/devhub-oss/devhub/internal/ddblocal"
 	"github.com/devhub-oss/devhub/internal/devhub"
 	"github.com/devhub-oss/devhub/internal/httpapi"
+	"github.com/devhub-oss/devhub/internal/jsonschema"
 	"github.com/devhub-oss/devhub/internal/service"
 )
 
@@ -63,6 +64,7 @@ func run(ctx context.Context, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	srv.Schemas = jsonschema.New()
 	if err := store.EnsureTable(ctx); err != nil {
 		return err
 	}

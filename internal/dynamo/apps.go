@@ -294,8 +294,17 @@ func (s *Store) UpdateApp(ctx context.Context, next *devhub.App, readVersion int
 	return nil
 }
 
-func errAppChanged(id string) error {
-	return devhub.Errorf(devhub.ECONFLICT, "App %q was changed by another request; read it again and retry.", id)
+func errAppChanged(id string) error { return errChanged("App", id) }
+
+// ErrStale marks an ECONFLICT that means "changed since it was read", as
+// opposed to "a limit is reached": a client that sent If-Match gets 412 for
+// the first and 409 for the second, which share a code.
+var ErrStale = errors.New("dynamo: item changed since it was read")
+
+func errChanged(kind, id string) error {
+	return errors.Join(
+		devhub.Errorf(devhub.ECONFLICT, "%s %q was changed by another request; read it again and retry.", kind, id),
+		ErrStale)
 }
 
 // DeleteApp removes the app and its client copy, provided its version is

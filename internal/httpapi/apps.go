@@ -4,10 +4,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"regexp"
+	"time"
 
 	"github.com/devhub-oss/devhub/internal/devhub"
+	"github.com/devhub-oss/devhub/internal/dynamo"
 )
 
 // AppsRoutes are the routes of the apps function, which also serves the
@@ -48,9 +51,43 @@ func (s *Server) ownApp(r *http.Request) (*devhub.App, error) {
 	return a, nil
 }
 
+// appView is the app as the API shows it. Times are preformatted: the
+// reflective time.Time encoder (MarshalJSON, then re-compaction) was the
+// largest cost of a GET outside DynamoDB.
+type appView struct {
+	ID              string                 `json:"id"`
+	Type            devhub.AppType         `json:"type"`
+	Status          devhub.AppStatus       `json:"status"`
+	Name            string                 `json:"name"`
+	CallbackURL     string                 `json:"callback_url"`
+	Scopes          []string               `json:"scopes"`
+	InstallationURL *string                `json:"installation_url"`
+	ClientID        string                 `json:"client_id"`
+	ClientSecret    string                 `json:"client_secret,omitempty"`
+	Listing         devhub.Listing         `json:"listing"`
+	PendingChanges  *devhub.PendingChanges `json:"pending_changes"`
+	CallbackHealth  *devhub.CallbackHealth `json:"callback_health"`
+	OwnerCompanyID  string                 `json:"owner_company_id"`
+	CreatedBy       string                 `json:"created_by"`
+	CreatedAt       string                 `json:"created_at"`
+	UpdatedAt       string                 `json:"updated_at"`
+	Version         int                    `json:"version"`
+}
+
+// viewApp renders a for its owner, client secret included.
+func viewApp(a *devhub.App) appView {
+	return appView{
+		ID: a.ID, Type: a.Type, Status: a.Status, Name: a.Name, CallbackURL: a.CallbackURL, Scopes: a.Scopes,
+		InstallationURL: a.InstallationURL, ClientID: a.ClientID, ClientSecret: a.ClientSecret, Listing: a.Listing,
+		PendingChanges: a.PendingChanges, CallbackHealth: a.CallbackHealth, OwnerCompanyID: a.OwnerCompanyID,
+		CreatedBy: a.CreatedBy, CreatedAt: a.CreatedAt.UTC().Format(time.RFC3339Nano),
+		UpdatedAt: a.UpdatedAt.UTC().Format(time.RFC3339Nano), Version: a.Version,
+	}
+}
+
 func writeApp(w http.ResponseWriter, status int, a *devhub.App) error {
 	w.Header().Set("ETag", etag(a.Version))
-	return writeJSON(w, status, a)
+	return writeJSON(w, status, viewApp(a))
 }
 
 func (s *Server) createApp(w http.ResponseWriter, r *http.Request) error {
@@ -76,7 +113,7 @@ func (s *Server) createApp(w http.ResponseWriter, r *http.Request) error {
 	}
 	location := "/v1/apps/" + a.ID
 	if rec != nil {
-		if rec.Body, err = json.Marshal(a); err != nil {
+		if rec.Body, err = json.Marshal(viewApp(a)); err != nil {
 			return err
 		}
 		rec.Status, rec.Location = http.StatusCreated, location
@@ -147,7 +184,11 @@ func (s *Server) listApps(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, newList(page.Items, page.NextCursor))
+	views := make([]appView, len(page.Items))
+	for i, a := range page.Items {
+		views[i] = viewApp(a)
+	}
+	return writeJSON(w, http.StatusOK, newList(views, page.NextCursor))
 }
 
 func (s *Server) getApp(w http.ResponseWriter, r *http.Request) error {
@@ -188,10 +229,11 @@ func (s *Server) patchApp(w http.ResponseWriter, r *http.Request) error {
 	return writeApp(w, http.StatusOK, next)
 }
 
-// preconditionIfConditional reports a lost race as 412 to a client that sent
-// If-Match: the version it named is no longer current.
+// preconditionIfConditional reports a write that lost to a concurrent
+// change as 412 to a client that sent If-Match: the version it named is no
+// longer current. A lost limit (a full slot) stays 409 either way.
 func preconditionIfConditional(err error, conditional bool) error {
-	if conditional && devhub.ErrorCode(err) == devhub.ECONFLICT {
+	if conditional && errors.Is(err, dynamo.ErrStale) {
 		return devhub.Errorf(devhub.EPRECONDITION, "If-Match no longer matches: the resource changed meanwhile.")
 	}
 	return err

@@ -47,10 +47,12 @@ type TokenVerifier interface {
 
 // Server holds what the handlers share. Build it once per process.
 type Server struct {
-	Apps     AppStore
-	Verifier TokenVerifier
-	Logger   *slog.Logger
-	Now      func() time.Time
+	Apps       AppStore
+	Extensions ExtensionStore
+	Schemas    devhub.SchemaChecker // checks the documents of JSON modals and panels
+	Verifier   TokenVerifier
+	Logger     *slog.Logger
+	Now        func() time.Time
 }
 
 // Route is one method and path pattern (net/http.ServeMux syntax) and its
@@ -224,6 +226,7 @@ func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter 
 // under functions/). The template test checks template.yaml against it.
 func (s *Server) FunctionRoutes() map[string][]Route {
 	return map[string][]Route{
-		"apps": s.AppsRoutes(),
+		"apps":       s.AppsRoutes(),
+		"extensions": s.ExtensionsRoutes(),
 	}
 }

@@ -87,7 +87,9 @@ func NewServer(ctx context.Context, c Config, logger *slog.Logger, dbOpts ...fun
 		return nil, nil, err
 	}
 	store := dynamo.New(db, c.TableName)
-	return &httpapi.Server{Apps: store, Verifier: verifier, Logger: logger, Now: time.Now}, store, nil
+	// Schemas is left to the functions that check extension documents, so
+	// that the others do not link the JSON Schema compiler.
+	return &httpapi.Server{Apps: store, Extensions: store, Verifier: verifier, Logger: logger, Now: time.Now}, store, nil
 }
 
 // MustInit builds the server for a Lambda function, or exits: a function

@@ -1,0 +1,209 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+
+	"github.com/devhub-oss/devhub/internal/devhub"
+)
+
+// ExtensionStore is what the extensions routes need of the store. Every
+// method checks, in the same round trip, that the app exists and belongs to
+// company: another company's app is "not found", as a missing one.
+type ExtensionStore interface {
+	// CreateExtension writes e and takes its slots atomically, and rec when
+	// not nil. When rec's key was used before it writes nothing and returns
+	// the earlier record. Errors: ENOTFOUND (app), ECONFLICT (a limit).
+	CreateExtension(ctx context.Context, company string, e *devhub.Extension, rec *devhub.Idempotency) (*devhub.Idempotency, error)
+	// GetExtension errors: ENOTFOUND (app or extension).
+	GetExtension(ctx context.Context, company, appID, extID string) (*devhub.App, *devhub.Extension, error)
+	// ListExtensions returns every extension of the app, oldest first.
+	// Errors: ENOTFOUND (app).
+	ListExtensions(ctx context.Context, company, appID string) ([]*devhub.Extension, error)
+	// UpdateExtension replaces prev (as read) by next and moves the slots.
+	// Errors: ENOTFOUND, ECONFLICT (a limit; or the version moved since the
+	// read, which also matches dynamo.ErrStale).
+	UpdateExtension(ctx context.Context, company string, prev, next *devhub.Extension) error
+	// DeleteExtension removes e (as read) and frees its slots. Errors:
+	// ENOTFOUND, ECONFLICT (the version moved since the read; matches
+	// dynamo.ErrStale).
+	DeleteExtension(ctx context.Context, company string, e *devhub.Extension) error
+}
+
+// ExtensionsRoutes are the routes of the extensions function.
+func (s *Server) ExtensionsRoutes() []Route {
+	const list, one = "/v1/apps/{app_id}/extensions", "/v1/apps/{app_id}/extensions/{extension_id}"
+	return []Route{
+		{Method: http.MethodPost, Pattern: list, Handle: s.createExtension},
+		{Method: http.MethodGet, Pattern: list, Handle: s.listExtensions},
+		{Method: http.MethodGet, Pattern: one, Handle: s.getExtension},
+		{Method: http.MethodPatch, Pattern: one, Handle: s.patchExtension},
+		{Method: http.MethodDelete, Pattern: one, Handle: s.deleteExtension},
+	}
+}
+
+var extensionIDPattern = regexp.MustCompile(`^ext_[0-9a-v]{26}$`)
+
+// extensionTarget checks what every extension route checks before it asks
+// the store anything: the caller may develop, and the path's identifiers
+// have the shape of real ones (anything else cannot exist, so it is not
+// found without a round trip). extID is "" on the collection's routes.
+func extensionTarget(r *http.Request) (id devhub.Identity, appID, extID string, err error) {
+	id = identity(r.Context())
+	if err := id.CanDevelop(); err != nil {
+		return id, "", "", err
+	}
+	appID = r.PathValue("app_id")
+	if !appIDPattern.MatchString(appID) {
+		return id, "", "", devhub.Errorf(devhub.ENOTFOUND, "App %q was not found.", truncate(appID, 64))
+	}
+	extID = r.PathValue("extension_id")
+	if extID != "" && !extensionIDPattern.MatchString(extID) {
+		return id, "", "", devhub.Errorf(devhub.ENOTFOUND, "Extension %q was not found.", truncate(extID, 64))
+	}
+	return id, appID, extID, nil
+}
+
+func extensionLocation(e *devhub.Extension) string {
+	return "/v1/apps/" + e.AppID + "/extensions/" + e.ID
+}
+
+func writeExtension(w http.ResponseWriter, status int, e *devhub.Extension) error {
+	w.Header().Set("ETag", etag(e.Version))
+	return writeJSON(w, status, e)
+}
+
+func (s *Server) createExtension(w http.ResponseWriter, r *http.Request) error {
+	id, appID, _, err := extensionTarget(r)
+	if err != nil {
+		return err
+	}
+	body, err := readBody(w, r, "application/json")
+	if err != nil {
+		return err
+	}
+	rec, err := idempotencyRecord(r, id, body)
+	if err != nil {
+		return err
+	}
+	var in devhub.NewExtensionInput
+	if err := decodeJSON(body, &in); err != nil {
+		return err
+	}
+	// The app is not read first, so that creating takes one round trip:
+	// NewExtension needs only the app's id, and the store's transaction is
+	// conditioned on the app existing and being the caller's.
+	e, err := devhub.NewExtension(in, &devhub.App{ID: appID}, s.Schemas, s.Now())
+	if err != nil {
+		return err
+	}
+	location := extensionLocation(e)
+	if rec != nil {
+		if rec.Body, err = json.Marshal(e); err != nil {
+			return err
+		}
+		rec.Status, rec.Location = http.StatusCreated, location
+	}
+	prev, err := s.Extensions.CreateExtension(r.Context(), id.CompanyID, e, rec)
+	if err != nil {
+		return err
+	}
+	if prev != nil {
+		return replay(w, prev, rec)
+	}
+	w.Header().Set("Location", location)
+	return writeExtension(w, http.StatusCreated, e)
+}
+
+func (s *Server) listExtensions(w http.ResponseWriter, r *http.Request) error {
+	id, appID, _, err := extensionTarget(r)
+	if err != nil {
+		return err
+	}
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return devhub.Errorf(devhub.EMALFORMED, "The query string is malformed.")
+	}
+	typ := devhub.ExtensionType(q.Get("type"))
+	if typ != "" && !slices.Contains(devhub.ExtensionTypes(), typ) {
+		return &devhub.Error{Code: devhub.EMALFORMED, Message: "type must name an extension type.",
+			Fields: []devhub.FieldError{{Field: "type", Message: "must be one of link_action, json_modal, json_panel, " +
+				"custom_modal, custom_panel, floating_window, settings_page"}}}
+	}
+	exts, err := s.Extensions.ListExtensions(r.Context(), id.CompanyID, appID)
+	if err != nil {
+		return err
+	}
+	if typ != "" {
+		exts = slices.DeleteFunc(exts, func(e *devhub.Extension) bool { return e.Type != typ })
+	}
+	// The limits keep an app's extensions to a few dozen: one page holds them.
+	return writeJSON(w, http.StatusOK, newList(exts, ""))
+}
+
+func (s *Server) getExtension(w http.ResponseWriter, r *http.Request) error {
+	id, appID, extID, err := extensionTarget(r)
+	if err != nil {
+		return err
+	}
+	_, e, err := s.Extensions.GetExtension(r.Context(), id.CompanyID, appID, extID)
+	if err != nil {
+		return err
+	}
+	return writeExtension(w, http.StatusOK, e)
+}
+
+func (s *Server) patchExtension(w http.ResponseWriter, r *http.Request) error {
+	id, appID, extID, err := extensionTarget(r)
+	if err != nil {
+		return err
+	}
+	body, err := readBody(w, r, "application/merge-patch+json", "application/json")
+	if err != nil {
+		return err
+	}
+	var patch devhub.ExtensionPatch
+	if err := decodeJSON(body, &patch); err != nil {
+		return err
+	}
+	_, e, err := s.Extensions.GetExtension(r.Context(), id.CompanyID, appID, extID)
+	if err != nil {
+		return err
+	}
+	conditional, err := checkIfMatch(r, e.Version)
+	if err != nil {
+		return err
+	}
+	next, err := patch.Apply(e, s.Schemas, s.Now())
+	if err != nil {
+		return err
+	}
+	if err := s.Extensions.UpdateExtension(r.Context(), id.CompanyID, e, next); err != nil {
+		return preconditionIfConditional(err, conditional)
+	}
+	return writeExtension(w, http.StatusOK, next)
+}
+
+func (s *Server) deleteExtension(w http.ResponseWriter, r *http.Request) error {
+	id, appID, extID, err := extensionTarget(r)
+	if err != nil {
+		return err
+	}
+	_, e, err := s.Extensions.GetExtension(r.Context(), id.CompanyID, appID, extID)
+	if err != nil {
+		return err
+	}
+	conditional, err := checkIfMatch(r, e.Version)
+	if err != nil {
+		return err
+	}
+	if err := s.Extensions.DeleteExtension(r.Context(), id.CompanyID, e); err != nil {
+		return preconditionIfConditional(err, conditional)
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
