@@ -40,23 +40,31 @@ const (
 // App is a third-party developer's registered app: an OAuth client of the
 // platform plus what the Developer Hub knows about it.
 type App struct {
-	ID              string          `json:"id"`
-	Type            AppType         `json:"type"`
-	Status          AppStatus       `json:"status"`
-	Name            string          `json:"name"`
-	CallbackURL     string          `json:"callback_url"`
-	Scopes          []string        `json:"scopes"`
-	InstallationURL *string         `json:"installation_url"`
-	ClientID        string          `json:"client_id"`
-	ClientSecret    string          `json:"client_secret,omitempty"`
-	Listing         Listing         `json:"listing"`
-	PendingChanges  *PendingChanges `json:"pending_changes"`
-	CallbackHealth  *CallbackHealth `json:"callback_health"`
-	OwnerCompanyID  string          `json:"owner_company_id"`
-	CreatedBy       string          `json:"created_by"`
-	CreatedAt       time.Time       `json:"created_at"`
-	UpdatedAt       time.Time       `json:"updated_at"`
-	Version         int             `json:"version"`
+	ID              string    `json:"id"`
+	Type            AppType   `json:"type"`
+	Status          AppStatus `json:"status"`
+	Name            string    `json:"name"`
+	CallbackURL     string    `json:"callback_url"`
+	Scopes          []string  `json:"scopes"`
+	InstallationURL *string   `json:"installation_url"`
+	ClientID        string    `json:"client_id"`
+	ClientSecret    string    `json:"client_secret,omitempty"`
+	// PreviousClientSecret keeps authenticating until PreviousSecretUntil
+	// after a rotation, so that the app's servers can roll over.
+	PreviousClientSecret string    `json:"-"`
+	PreviousSecretUntil  time.Time `json:"-"`
+	// RefreshTokenRotation turns on refresh-token rotation with reuse
+	// detection; off, a refresh returns the same refresh token (the
+	// platform's documented behaviour).
+	RefreshTokenRotation bool            `json:"refresh_token_rotation"`
+	Listing              Listing         `json:"listing"`
+	PendingChanges       *PendingChanges `json:"pending_changes"`
+	CallbackHealth       *CallbackHealth `json:"callback_health"`
+	OwnerCompanyID       string          `json:"owner_company_id"`
+	CreatedBy            string          `json:"created_by"`
+	CreatedAt            time.Time       `json:"created_at"`
+	UpdatedAt            time.Time       `json:"updated_at"`
+	Version              int             `json:"version"`
 }
 
 // Listing is a public app's marketplace listing. Every member is optional
@@ -229,6 +237,8 @@ type AppPatch struct {
 	Scopes          Optional[[]string]     `json:"scopes"`
 	InstallationURL Optional[string]       `json:"installation_url"`
 	Listing         Optional[ListingPatch] `json:"listing"`
+	// RefreshTokenRotation null resets it to off, the default.
+	RefreshTokenRotation Optional[bool] `json:"refresh_token_rotation"`
 
 	ReadOnly
 }
@@ -301,6 +311,9 @@ func (patch AppPatch) Apply(a *App, now time.Time) (*App, error) {
 			v := i.Value
 			next.InstallationURL = &v
 		}
+	}
+	if r := patch.RefreshTokenRotation; r.Set {
+		next.RefreshTokenRotation = r.Value // null: off, the default
 	}
 	if l := patch.Listing; l.Set {
 		if a.Type == AppPrivate && !l.Null {

@@ -66,6 +66,9 @@ type appItem struct {
 	InstallationURL *string                `json:"installation_url,omitempty"`
 	ClientID        string                 `json:"client_id"`
 	ClientSecret    string                 `json:"client_secret"`
+	PrevSecret      string                 `json:"previous_client_secret,omitempty"`
+	PrevSecretUntil int64                  `json:"previous_secret_until,omitempty"`
+	TokenRotation   bool                   `json:"refresh_token_rotation"`
 	Listing         *devhub.Listing        `json:"listing,omitempty"`
 	PendingChanges  *devhub.PendingChanges `json:"pending_changes,omitempty"`
 	CallbackHealth  *devhub.CallbackHealth `json:"callback_health,omitempty"`
@@ -97,7 +100,10 @@ func appItems(a *devhub.App) (app, client map[string]types.AttributeValue, err e
 		Name: a.Name, CallbackURL: a.CallbackURL, Scopes: a.Scopes, InstallationURL: a.InstallationURL,
 		ClientID: a.ClientID, ClientSecret: a.ClientSecret, PendingChanges: a.PendingChanges,
 		CallbackHealth: a.CallbackHealth, OwnerCompanyID: a.OwnerCompanyID, CreatedBy: a.CreatedBy,
-		CreatedAt: a.CreatedAt.UTC(), UpdatedAt: a.UpdatedAt.UTC(),
+		CreatedAt: a.CreatedAt.UTC(), UpdatedAt: a.UpdatedAt.UTC(), TokenRotation: a.RefreshTokenRotation,
+	}
+	if a.PreviousClientSecret != "" {
+		it.PrevSecret, it.PrevSecretUntil = a.PreviousClientSecret, a.PreviousSecretUntil.Unix()
 	}
 	if !isZeroListing(a.Listing) {
 		it.Listing = &a.Listing
@@ -127,6 +133,10 @@ func decodeApp(item map[string]types.AttributeValue) (*devhub.App, error) {
 		InstallationURL: m.strp("installation_url"), ClientID: m.str("client_id"), ClientSecret: m.str("client_secret"),
 		OwnerCompanyID: m.str("owner_company_id"), CreatedBy: m.str("created_by"),
 		CreatedAt: m.time("created_at"), UpdatedAt: m.time("updated_at"), Version: m.int("version"),
+		RefreshTokenRotation: m.bool("refresh_token_rotation"),
+	}
+	if prev := m.str("previous_client_secret"); prev != "" {
+		a.PreviousClientSecret, a.PreviousSecretUntil = prev, time.Unix(int64(m.int("previous_secret_until")), 0).UTC()
 	}
 	if l := m.attrs("listing"); l != nil {
 		a.Listing = devhub.Listing{

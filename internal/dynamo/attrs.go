@@ -60,3 +60,8 @@ func (m attrs) attrs(k string) attrs {
 	}
 	return nil
 }
+
+func (m attrs) bool(k string) bool {
+	v, ok := m[k].(*types.AttributeValueMemberBOOL)
+	return ok && v.Value
+}

@@ -12,6 +12,8 @@
 //	client       CLIENT#<client_id>      A         -                -
 //	app_deleted  APP#<app_id>            DELETED   -                -        (expires_at: 30 days)
 //	idempotency  IDEM#<company>#<sha256> I         -                -        (expires_at: 24 h)
+//	extension    APP#<app_id>            EXT#<id>  -                -        (see extensions.go)
+//	slot         APP#<app_id>            SLOT#<k>  -                -        (see extensions.go)
 //
 // The client item is a full copy of the app item under its client_id: it makes
 // client_id unique (created with attribute_not_exists in the same transaction

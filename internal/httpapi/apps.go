@@ -64,6 +64,7 @@ type appView struct {
 	InstallationURL *string                `json:"installation_url"`
 	ClientID        string                 `json:"client_id"`
 	ClientSecret    string                 `json:"client_secret,omitempty"`
+	TokenRotation   bool                   `json:"refresh_token_rotation"`
 	Listing         devhub.Listing         `json:"listing"`
 	PendingChanges  *devhub.PendingChanges `json:"pending_changes"`
 	CallbackHealth  *devhub.CallbackHealth `json:"callback_health"`
@@ -79,6 +80,7 @@ func viewApp(a *devhub.App) appView {
 	return appView{
 		ID: a.ID, Type: a.Type, Status: a.Status, Name: a.Name, CallbackURL: a.CallbackURL, Scopes: a.Scopes,
 		InstallationURL: a.InstallationURL, ClientID: a.ClientID, ClientSecret: a.ClientSecret, Listing: a.Listing,
+		TokenRotation:  a.RefreshTokenRotation,
 		PendingChanges: a.PendingChanges, CallbackHealth: a.CallbackHealth, OwnerCompanyID: a.OwnerCompanyID,
 		CreatedBy: a.CreatedBy, CreatedAt: a.CreatedAt.UTC().Format(time.RFC3339Nano),
 		UpdatedAt: a.UpdatedAt.UTC().Format(time.RFC3339Nano), Version: a.Version,

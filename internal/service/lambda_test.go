@@ -1,4 +1,4 @@
-package main
+package service_test
 
 import (
 	"context"
@@ -6,33 +6,57 @@ import (
 	"encoding/json"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/devhub-oss/devhub/internal/devhub"
 	"github.com/devhub-oss/devhub/internal/dynamo/dynamotest"
+	"github.com/devhub-oss/devhub/internal/jsonschema"
 	"github.com/devhub-oss/devhub/internal/service"
 )
 
-const placeholderID = "app_00000000000000000000000000"
+const (
+	placeholderApp = "app_00000000000000000000000000"
+	placeholderExt = "ext_00000000000000000000000000"
+)
 
-// loadEvent reads a sam local invoke fixture, with the app id replaced.
-func loadEvent(t *testing.T, name, appID string) events.APIGatewayV2HTTPRequest {
+// loadEvent reads a sam local invoke fixture, with the placeholder ids
+// replaced by real ones.
+func loadEvent(t *testing.T, name, appID string, extID ...string) events.APIGatewayV2HTTPRequest {
 	t.Helper()
 	raw, err := os.ReadFile("../../infra/events/" + name)
 	if err != nil {
 		t.Fatal(err)
 	}
+	s := strings.ReplaceAll(string(raw), placeholderApp, appID)
+	if len(extID) > 0 {
+		s = strings.ReplaceAll(s, placeholderExt, extID[0])
+	}
 	var ev events.APIGatewayV2HTTPRequest
-	if err := json.Unmarshal([]byte(strings.ReplaceAll(string(raw), placeholderID, appID)), &ev); err != nil {
+	if err := json.Unmarshal([]byte(s), &ev); err != nil {
 		t.Fatal(err)
 	}
 	return ev
 }
 
+// TestEveryFunctionHasEvents: each function has sample events to invoke.
+func TestEveryFunctionHasEvents(t *testing.T) {
+	dirs, err := os.ReadDir("../../functions")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range dirs {
+		if m, _ := filepath.Glob("../../infra/events/" + d.Name() + "-*.json"); len(m) == 0 {
+			t.Errorf("no infra/events/%s-*.json for functions/%s", d.Name(), d.Name())
+		}
+	}
+}
+
 // TestLambdaEvents feeds the API Gateway v2 fixtures of infra/events through
-// the Lambda handler exactly as main wires it, against DynamoDB Local.
+// each function's Lambda handler, wired as its main wires it, against
+// DynamoDB Local.
 func TestLambdaEvents(t *testing.T) {
 	store := dynamotest.MustOpenStore(t)
 	t.Setenv("TABLE_NAME", store.Table())
@@ -46,17 +70,26 @@ func TestLambdaEvents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	handler := service.LambdaHandler(srv.Handler(srv.FunctionRoutes()["apps"]), "")
+	srv.Schemas = jsonschema.New() // as functions/extensions/main.go does
+	handlers := map[string]func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error){}
+	for name, routes := range srv.FunctionRoutes() {
+		handlers[name] = service.LambdaHandler(srv.Handler(routes), "")
+	}
 	invoke := func(ev events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {
 		t.Helper()
-		res, err := handler(context.Background(), ev)
+		// The function is named by the fixture's route: /v1/apps/{id}/extensions… is extensions.
+		fn := "apps"
+		if strings.Contains(ev.RouteKey, "/extensions") {
+			fn = "extensions"
+		}
+		res, err := handlers[fn](context.Background(), ev)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return res
 	}
 
-	created := invoke(loadEvent(t, "apps-create.json", placeholderID))
+	created := invoke(loadEvent(t, "apps-create.json", placeholderApp))
 	if created.StatusCode != http.StatusCreated {
 		t.Fatalf("create: %d %s", created.StatusCode, created.Body)
 	}
@@ -71,18 +104,29 @@ func TestLambdaEvents(t *testing.T) {
 		t.Errorf("request id not API Gateway's: %q", created.Headers["X-Request-Id"])
 	}
 
+	extRes := invoke(loadEvent(t, "extensions-create.json", app.ID))
+	var ext devhub.Extension
+	if err := json.Unmarshal([]byte(extRes.Body), &ext); extRes.StatusCode != http.StatusCreated || err != nil {
+		t.Fatalf("create extension: %d %s", extRes.StatusCode, extRes.Body)
+	}
+
 	for _, c := range []struct {
 		file   string
 		status int
 		check  func(body string) bool
 	}{
+		{"extensions-get.json", 200, func(b string) bool { return strings.Contains(b, ext.ID) }},
+		{"extensions-list.json", 200, func(b string) bool { return strings.Contains(b, ext.ID) }},
+		{"extensions-patch.json", 200, func(b string) bool { return strings.Contains(b, `"version":2`) }},
+		{"extensions-delete.json", 204, func(string) bool { return true }},
+		{"extensions-get.json", 404, func(string) bool { return true }},
 		{"apps-get.json", 200, func(b string) bool { return strings.Contains(b, app.ClientSecret) }},
 		{"apps-list.json", 200, func(b string) bool { return strings.Contains(b, `"data":[{`) }},
 		{"apps-patch.json", 200, func(b string) bool { return strings.Contains(b, "Renamed through sam local") }},
 		{"apps-delete.json", 204, func(string) bool { return true }},
 		{"apps-get.json", 404, func(b string) bool { return strings.Contains(b, `"status":404`) }},
 	} {
-		res := invoke(loadEvent(t, c.file, app.ID))
+		res := invoke(loadEvent(t, c.file, app.ID, ext.ID))
 		if res.StatusCode != c.status || !c.check(res.Body) {
 			t.Errorf("%s: got %d %s, want %d", c.file, res.StatusCode, res.Body, c.status)
 		}
@@ -96,7 +140,7 @@ func TestLambdaEvents(t *testing.T) {
 		}
 	})
 	t.Run("CustomDomainBasePath", func(t *testing.T) {
-		h := service.LambdaHandler(srv.Handler(srv.FunctionRoutes()["apps"]), "/devhub/")
+		h := service.LambdaHandler(srv.Handler(srv.AppsRoutes()), "/devhub/")
 		ev := loadEvent(t, "apps-list.json", app.ID)
 		ev.RequestContext.Stage, ev.RawPath = "$default", "/devhub/v1/apps"
 		if res, err := h(context.Background(), ev); err != nil || res.StatusCode != 200 {
