@@ -41,6 +41,7 @@ const (
 func appPK(id string) string          { return "APP#" + id }
 func clientPK(clientID string) string { return "CLIENT#" + clientID }
 func companyPK(company string) string { return "CO#" + company }
+func statusPK(st devhub.AppStatus) string { return "STATUS#" + string(st) }
 
 func key(pk, sk string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{
@@ -111,7 +112,10 @@ func appItems(a *devhub.App) (app, client map[string]types.AttributeValue, err e
 	if app, err = marshal(it); err != nil {
 		return nil, nil, fmt.Errorf("marshal app %s: %w", a.ID, err)
 	}
-	it.PK, it.GSI1PK, it.GSI1SK, it.Type = clientPK(a.ClientID), "", "", typeClient
+	// The client copy indexes the app by status, for the reviewers' queue and
+	// the callback sweep.
+	it.PK, it.Type = clientPK(a.ClientID), typeClient
+	it.GSI1PK, it.GSI1SK = statusPK(a.Status), a.UpdatedAt.UTC().Format(sortTime)+"#"+a.ID
 	if client, err = marshal(it); err != nil {
 		return nil, nil, fmt.Errorf("marshal client %s: %w", a.ID, err)
 	}
@@ -393,6 +397,44 @@ func (s *Store) ListApps(ctx context.Context, companyID, cursor string, limit in
 	out, err := s.db.Query(ctx, in)
 	if err != nil {
 		return Page[*devhub.App]{}, wrap("list apps of "+companyID, err)
+	}
+	page := Page[*devhub.App]{Items: make([]*devhub.App, 0, len(out.Items))}
+	for _, item := range out.Items {
+		a, err := decodeApp(item)
+		if err != nil {
+			return Page[*devhub.App]{}, err
+		}
+		page.Items = append(page.Items, a)
+	}
+	if out.LastEvaluatedKey != nil {
+		page.NextCursor = encodeCursor(out.LastEvaluatedKey)
+	}
+	return page, nil
+}
+
+// ListAppsByStatus returns a page of the apps of every company that are in
+// status, oldest change first, through the client copies' status index.
+// Errors: EMALFORMED (bad cursor).
+func (s *Store) ListAppsByStatus(ctx context.Context, status devhub.AppStatus, cursor string, limit int) (Page[*devhub.App], error) {
+	in := &dynamodb.QueryInput{
+		TableName:              &s.table,
+		IndexName:              aws.String(indexGSI1),
+		KeyConditionExpression: aws.String("GSI1PK = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": &types.AttributeValueMemberS{Value: statusPK(status)},
+		},
+		Limit: aws.Int32(int32(limit)),
+	}
+	if cursor != "" {
+		start, err := decodeCursor(cursor, statusPK(status), "")
+		if err != nil {
+			return Page[*devhub.App]{}, err
+		}
+		in.ExclusiveStartKey = start
+	}
+	out, err := s.db.Query(ctx, in)
+	if err != nil {
+		return Page[*devhub.App]{}, wrap("list apps in "+string(status), err)
 	}
 	page := Page[*devhub.App]{Items: make([]*devhub.App, 0, len(out.Items))}
 	for _, item := range out.Items {

@@ -3,6 +3,7 @@ package dynamo_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -200,4 +201,39 @@ func TestListApps(t *testing.T) {
 			}
 		}
 	})
+}
+
+func TestListAppsByStatus(t *testing.T) {
+	s := dynamotest.MustOpenStore(t)
+	ctx := context.Background()
+	var live []string
+	for i := range 5 {
+		a := newApp(t, fmt.Sprintf("c%d", i), time.Now())
+		if i%2 == 0 {
+			a.Status = devhub.StatusLive
+			live = append(live, a.ID)
+		}
+		if _, err := s.CreateApp(ctx, a, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []string
+	cursor := ""
+	for {
+		page, err := s.ListAppsByStatus(ctx, devhub.StatusLive, cursor, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range page.Items {
+			got = append(got, a.ID)
+		}
+		if cursor = page.NextCursor; cursor == "" {
+			break
+		}
+	}
+	slices.Sort(got)
+	slices.Sort(live)
+	if !slices.Equal(got, live) {
+		t.Errorf("got %v, want %v", got, live)
+	}
 }

@@ -9,7 +9,7 @@
 //
 //	type         PK                      SK        GSI1PK           GSI1SK
 //	app          APP#<app_id>            A         CO#<company_id>  APP#<created_at>#<app_id>
-//	client       CLIENT#<client_id>      A         -                -
+//	client       CLIENT#<client_id>      A         STATUS#<status>  <updated_at>#<app_id>
 //	app_deleted  APP#<app_id>            DELETED   -                -        (expires_at: 30 days)
 //	idempotency  IDEM#<company>#<sha256> I         -                -        (expires_at: 24 h)
 //	extension    APP#<app_id>            EXT#<id>  -                -        (see extensions.go)
@@ -26,6 +26,7 @@
 //	get app by id            GetItem PK=APP#id, SK=A (consistent)
 //	get app by client_id     GetItem PK=CLIENT#client_id, SK=A (consistent)
 //	list a company's apps    Query GSI1 GSI1PK=CO#company AND begins_with(GSI1SK, "APP#"), newest first, paged
+//	list apps in a status    Query GSI1 GSI1PK=STATUS#status (client copies), oldest change first, paged
 //	create app               TransactWriteItems: Put app, Put client, [Put idempotency], all attribute_not_exists
 //	update app               TransactWriteItems: Put app (version = :read), Put client
 //	delete app               TransactWriteItems: Delete app (version = :read), Delete client, Put app_deleted

@@ -50,6 +50,7 @@ type Server struct {
 	Apps       AppStore
 	Extensions ExtensionStore
 	Schemas    devhub.SchemaChecker // checks the documents of JSON modals and panels
+	Prober     Prober
 	Verifier   TokenVerifier
 	Logger     *slog.Logger
 	Now        func() time.Time

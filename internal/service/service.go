@@ -21,6 +21,7 @@ import (
 	"github.com/devhub-oss/devhub/internal/auth"
 	"github.com/devhub-oss/devhub/internal/dynamo"
 	"github.com/devhub-oss/devhub/internal/httpapi"
+	"github.com/devhub-oss/devhub/internal/probe"
 )
 
 // Config is the environment every function reads. README.md documents each
@@ -33,7 +34,10 @@ type Config struct {
 	JWTAudience string // AUTH_JWT_AUDIENCE: checked when set
 	IssuerURL   string // ISSUER_URL: public base URL of the API
 	BasePath    string // BASE_PATH: prefix a custom domain mapping adds
-	LogLevel    slog.Level
+	// ProbeAllowedHosts (PROBE_ALLOWED_HOSTS, host:port list) may be probed
+	// although private or loopback: local runs and tests only.
+	ProbeAllowedHosts []string
+	LogLevel          slog.Level
 }
 
 // ConfigFromEnv reads Config; it fails when a required variable is missing.
@@ -46,6 +50,11 @@ func ConfigFromEnv() (Config, error) {
 		JWTAudience: os.Getenv("AUTH_JWT_AUDIENCE"),
 		IssuerURL:   strings.TrimRight(os.Getenv("ISSUER_URL"), "/"),
 		BasePath:    os.Getenv("BASE_PATH"),
+	}
+	for _, h := range strings.Split(os.Getenv("PROBE_ALLOWED_HOSTS"), ",") {
+		if h = strings.TrimSpace(h); h != "" {
+			c.ProbeAllowedHosts = append(c.ProbeAllowedHosts, h)
+		}
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(envOr("LOG_LEVEL", "INFO"))); err != nil {
 		return c, fmt.Errorf("LOG_LEVEL: %w", err)
@@ -89,7 +98,8 @@ func NewServer(ctx context.Context, c Config, logger *slog.Logger, dbOpts ...fun
 	store := dynamo.New(db, c.TableName)
 	// Schemas is left to the functions that check extension documents, so
 	// that the others do not link the JSON Schema compiler.
-	return &httpapi.Server{Apps: store, Extensions: store, Verifier: verifier, Logger: logger, Now: time.Now}, store, nil
+	prober := probe.New(probe.Options{AllowedHosts: c.ProbeAllowedHosts})
+	return &httpapi.Server{Apps: store, Extensions: store, Prober: prober, Verifier: verifier, Logger: logger, Now: time.Now}, store, nil
 }
 
 // MustInit builds the server for a Lambda function, or exits: a function
