@@ -59,12 +59,14 @@ type App struct {
 	RefreshTokenRotation bool            `json:"refresh_token_rotation"`
 	Listing              Listing         `json:"listing"`
 	PendingChanges       *PendingChanges `json:"pending_changes"`
-	CallbackHealth       *CallbackHealth `json:"callback_health"`
-	OwnerCompanyID       string          `json:"owner_company_id"`
-	CreatedBy            string          `json:"created_by"`
-	CreatedAt            time.Time       `json:"created_at"`
-	UpdatedAt            time.Time       `json:"updated_at"`
-	Version              int             `json:"version"`
+	// ReviewFeedback is the latest rejection of the app itself (review → draft).
+	ReviewFeedback *ReviewFeedback `json:"review_feedback"`
+	CallbackHealth *CallbackHealth `json:"callback_health"`
+	OwnerCompanyID string          `json:"owner_company_id"`
+	CreatedBy      string          `json:"created_by"`
+	CreatedAt      time.Time       `json:"created_at"`
+	UpdatedAt      time.Time       `json:"updated_at"`
+	Version        int             `json:"version"`
 }
 
 // Listing is a public app's marketplace listing. Every member is optional
@@ -79,12 +81,23 @@ type Listing struct {
 	PrivacyPolicyURL string   `json:"privacy_policy_url"`
 }
 
-// PendingChanges holds critical changes to an approved public app until a
-// reviewer approves them.
+// PendingChanges holds critical changes to an approved public app (callback
+// URL, scopes, installation URL) until a reviewer approves them; the live
+// version keeps serving installs meanwhile. InstallationURL "" removes it.
 type PendingChanges struct {
-	CallbackURL     *string  `json:"callback_url,omitempty"`
-	Scopes          []string `json:"scopes,omitempty"`
-	InstallationURL *string  `json:"installation_url,omitempty"`
+	CallbackURL     *string         `json:"callback_url,omitempty"`
+	Scopes          []string        `json:"scopes,omitempty"`
+	InstallationURL *string         `json:"installation_url,omitempty"`
+	InReview        bool            `json:"in_review"`
+	SubmittedAt     *time.Time      `json:"submitted_at,omitempty"`
+	Feedback        *ReviewFeedback `json:"feedback,omitempty"`
+}
+
+// ReviewFeedback is a reviewer's rejection, kept and shown to the owner.
+type ReviewFeedback struct {
+	Reason     string    `json:"reason"`
+	RejectedAt time.Time `json:"rejected_at"`
+	RejectedBy string    `json:"rejected_by"`
 }
 
 // CallbackHealth is the outcome of the latest probe of the callback URL.
@@ -262,6 +275,7 @@ type ReadOnly struct {
 	ClientID       Optional[any] `json:"client_id"`
 	ClientSecret   Optional[any] `json:"client_secret"`
 	PendingChanges Optional[any] `json:"pending_changes"`
+	ReviewFeedback Optional[any] `json:"review_feedback"`
 	CallbackHealth Optional[any] `json:"callback_health"`
 	OwnerCompanyID Optional[any] `json:"owner_company_id"`
 	CreatedBy      Optional[any] `json:"created_by"`
@@ -274,7 +288,7 @@ func (r ReadOnly) check(p *Problems) {
 	for field, o := range map[string]bool{
 		"id": r.ID.Set, "status": r.Status.Set, "client_id": r.ClientID.Set,
 		"client_secret": r.ClientSecret.Set, "pending_changes": r.PendingChanges.Set,
-		"callback_health": r.CallbackHealth.Set, "owner_company_id": r.OwnerCompanyID.Set,
+		"callback_health": r.CallbackHealth.Set, "review_feedback": r.ReviewFeedback.Set, "owner_company_id": r.OwnerCompanyID.Set,
 		"created_by": r.CreatedBy.Set, "created_at": r.CreatedAt.Set,
 		"updated_at": r.UpdatedAt.Set, "version": r.Version.Set,
 	} {
@@ -327,6 +341,9 @@ func (patch AppPatch) Apply(a *App, now time.Time) (*App, error) {
 	}
 	next.validateShape(&p)
 	if err := p.Err(); err != nil {
+		return nil, err
+	}
+	if err := next.holdCritical(a); err != nil {
 		return nil, err
 	}
 	next.Version = a.Version + 1

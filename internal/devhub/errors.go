@@ -34,6 +34,9 @@ type Error struct {
 	Code    string
 	Message string
 	Fields  []FieldError
+	// Extensions are extra members of the problem document a client sees,
+	// e.g. the probe result that refused a move ("callback_health").
+	Extensions map[string]any
 }
 
 func (e *Error) Error() string {
@@ -101,4 +104,13 @@ func (p *Problems) Err() error {
 		return nil
 	}
 	return &Error{Code: EINVALID, Message: "The request breaks one or more rules.", Fields: p.fields}
+}
+
+// ErrorExtensions returns the extra members carried by err, if any.
+func ErrorExtensions(err error) map[string]any {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Extensions
+	}
+	return nil
 }

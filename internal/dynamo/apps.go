@@ -73,6 +73,7 @@ type appItem struct {
 	Listing         *devhub.Listing        `json:"listing,omitempty"`
 	PendingChanges  *devhub.PendingChanges `json:"pending_changes,omitempty"`
 	CallbackHealth  *devhub.CallbackHealth `json:"callback_health,omitempty"`
+	ReviewFeedback  *devhub.ReviewFeedback `json:"review_feedback,omitempty"`
 	OwnerCompanyID  string                 `json:"owner_company_id"`
 	CreatedBy       string                 `json:"created_by"`
 	CreatedAt       time.Time              `json:"created_at"`
@@ -100,8 +101,8 @@ func appItems(a *devhub.App) (app, client map[string]types.AttributeValue, err e
 		Type: typeApp, Version: a.Version, ID: a.ID, AppType: string(a.Type), Status: string(a.Status),
 		Name: a.Name, CallbackURL: a.CallbackURL, Scopes: a.Scopes, InstallationURL: a.InstallationURL,
 		ClientID: a.ClientID, ClientSecret: a.ClientSecret, PendingChanges: a.PendingChanges,
-		CallbackHealth: a.CallbackHealth, OwnerCompanyID: a.OwnerCompanyID, CreatedBy: a.CreatedBy,
-		CreatedAt: a.CreatedAt.UTC(), UpdatedAt: a.UpdatedAt.UTC(), TokenRotation: a.RefreshTokenRotation,
+		CallbackHealth: a.CallbackHealth, ReviewFeedback: a.ReviewFeedback, OwnerCompanyID: a.OwnerCompanyID,
+		CreatedBy: a.CreatedBy, CreatedAt: a.CreatedAt.UTC(), UpdatedAt: a.UpdatedAt.UTC(), TokenRotation: a.RefreshTokenRotation,
 	}
 	if a.PreviousClientSecret != "" {
 		it.PrevSecret, it.PrevSecretUntil = a.PreviousClientSecret, a.PreviousSecretUntil.Unix()
@@ -115,7 +116,13 @@ func appItems(a *devhub.App) (app, client map[string]types.AttributeValue, err e
 	// The client copy indexes the app by status, for the reviewers' queue and
 	// the callback sweep.
 	it.PK, it.Type = clientPK(a.ClientID), typeClient
-	it.GSI1PK, it.GSI1SK = statusPK(a.Status), a.UpdatedAt.UTC().Format(sortTime)+"#"+a.ID
+	// An approved app whose pending changes wait for a reviewer is queued
+	// with the apps in review.
+	st := a.Status
+	if a.PendingChanges != nil && a.PendingChanges.InReview {
+		st = devhub.StatusReview
+	}
+	it.GSI1PK, it.GSI1SK = statusPK(st), a.UpdatedAt.UTC().Format(sortTime)+"#"+a.ID
 	if client, err = marshal(it); err != nil {
 		return nil, nil, fmt.Errorf("marshal client %s: %w", a.ID, err)
 	}
@@ -152,7 +159,9 @@ func decodeApp(item map[string]types.AttributeValue) (*devhub.App, error) {
 		a.Listing.ImageURLs = []string{}
 	}
 	// Rare members go through the reflective decoder.
-	for name, dst := range map[string]any{"pending_changes": &a.PendingChanges, "callback_health": &a.CallbackHealth} {
+	for name, dst := range map[string]any{
+		"pending_changes": &a.PendingChanges, "callback_health": &a.CallbackHealth, "review_feedback": &a.ReviewFeedback,
+	} {
 		if v, ok := item[name]; ok {
 			if _, null := v.(*types.AttributeValueMemberNULL); !null {
 				if err := attributevalue.UnmarshalWithOptions(v, dst, decodeOpts); err != nil {
@@ -414,6 +423,7 @@ func (s *Store) ListApps(ctx context.Context, companyID, cursor string, limit in
 
 // ListAppsByStatus returns a page of the apps of every company that are in
 // status, oldest change first, through the client copies' status index.
+// StatusReview also lists approved apps whose pending changes are in review.
 // Errors: EMALFORMED (bad cursor).
 func (s *Store) ListAppsByStatus(ctx context.Context, status devhub.AppStatus, cursor string, limit int) (Page[*devhub.App], error) {
 	in := &dynamodb.QueryInput{

@@ -16,14 +16,14 @@ import (
 // AppsRoutes are the routes of the apps function, which also serves the
 // OpenAPI document.
 func (s *Server) AppsRoutes() []Route {
-	return []Route{
+	return append([]Route{
 		{Method: http.MethodPost, Pattern: "/v1/apps", Handle: s.createApp},
 		{Method: http.MethodGet, Pattern: "/v1/apps", Handle: s.listApps},
 		{Method: http.MethodGet, Pattern: "/v1/apps/{app_id}", Handle: s.getApp},
 		{Method: http.MethodPatch, Pattern: "/v1/apps/{app_id}", Handle: s.patchApp},
 		{Method: http.MethodDelete, Pattern: "/v1/apps/{app_id}", Handle: s.deleteApp},
 		{Method: http.MethodGet, Pattern: "/openapi.json", Public: true, Handle: serveOpenAPI},
-	}
+	}, s.lifecycleRoutes()...)
 }
 
 var appIDPattern = regexp.MustCompile(`^app_[0-9a-v]{26}$`)
@@ -64,6 +64,7 @@ type appView struct {
 	InstallationURL *string                `json:"installation_url"`
 	ClientID        string                 `json:"client_id"`
 	ClientSecret    string                 `json:"client_secret,omitempty"`
+	ReviewFeedback  *devhub.ReviewFeedback `json:"review_feedback"`
 	TokenRotation   bool                   `json:"refresh_token_rotation"`
 	Listing         devhub.Listing         `json:"listing"`
 	PendingChanges  *devhub.PendingChanges `json:"pending_changes"`

@@ -70,8 +70,29 @@ func writeProblem(w http.ResponseWriter, r *http.Request, err error) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="devhub"`)
 	}
 	body, _ := json.Marshal(p)
+	if ext := devhub.ErrorExtensions(err); len(ext) > 0 && status < 500 {
+		body = withMembers(body, ext)
+	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
+}
+
+// withMembers adds extension members to a problem document (RFC 9457 §3.2).
+func withMembers(doc []byte, ext map[string]any) []byte {
+	var m map[string]any
+	if json.Unmarshal(doc, &m) != nil {
+		return doc
+	}
+	for k, v := range ext {
+		if _, taken := m[k]; !taken {
+			m[k] = v
+		}
+	}
+	out, err := json.Marshal(m)
+	if err != nil {
+		return doc
+	}
+	return out
 }
