@@ -343,7 +343,8 @@ func (patch AppPatch) Apply(a *App, now time.Time) (*App, error) {
 	if err := p.Err(); err != nil {
 		return nil, err
 	}
-	if err := next.holdCritical(a); err != nil {
+	set := criticalSet{callback: patch.CallbackURL.Set, scopes: patch.Scopes.Set, installation: patch.InstallationURL.Set}
+	if err := next.holdCritical(a, set); err != nil {
 		return nil, err
 	}
 	next.Version = a.Version + 1

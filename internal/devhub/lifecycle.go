@@ -230,16 +230,14 @@ const (
 // holdCritical keeps changes of critical fields (callback URL, scopes,
 // installation URL) out of an approved public app: they become pending
 // changes, merged when a reviewer approves them. While the app itself is in
-// review they cannot change at all. next is a's patched copy.
-func (next *App) holdCritical(a *App) error {
-	callback := next.CallbackURL != a.CallbackURL
-	scopes := !slices.Equal(next.Scopes, a.Scopes)
-	inst := ptrString(next.InstallationURL) != ptrString(a.InstallationURL)
-	if !callback && !scopes && !inst {
+// review they cannot change at all. next is a's patched copy; set says which
+// critical fields the patch named.
+func (next *App) holdCritical(a *App, set criticalSet) error {
+	if !set.callback && !set.scopes && !set.installation {
 		return nil
 	}
 	switch {
-	case a.Status == StatusReview:
+	case a.Status == StatusReview && !next.sameCritical(a):
 		return Errorf(ECONFLICT, "The app is in review: its callback URL, scopes and installation URL cannot change until a reviewer decides.")
 	case !a.approved():
 		return nil
@@ -250,14 +248,14 @@ func (next *App) holdCritical(a *App) error {
 	if a.PendingChanges != nil {
 		p = *a.PendingChanges
 	}
-	if callback {
+	if set.callback {
 		u := next.CallbackURL
 		p.CallbackURL, next.CallbackURL = &u, a.CallbackURL
 	}
-	if scopes {
+	if set.scopes {
 		p.Scopes, next.Scopes = next.Scopes, slices.Clone(a.Scopes)
 	}
-	if inst {
+	if set.installation {
 		u := ptrString(next.InstallationURL)
 		p.InstallationURL, next.InstallationURL = &u, a.InstallationURL
 	}
@@ -276,6 +274,14 @@ func (next *App) holdCritical(a *App) error {
 		next.PendingChanges = nil
 	}
 	return nil
+}
+
+// criticalSet says which critical fields a patch named.
+type criticalSet struct{ callback, scopes, installation bool }
+
+func (next *App) sameCritical(a *App) bool {
+	return next.CallbackURL == a.CallbackURL && slices.Equal(next.Scopes, a.Scopes) &&
+		ptrString(next.InstallationURL) == ptrString(a.InstallationURL)
 }
 
 func ptrString(s *string) string {

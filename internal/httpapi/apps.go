@@ -81,7 +81,7 @@ func viewApp(a *devhub.App) appView {
 	return appView{
 		ID: a.ID, Type: a.Type, Status: a.Status, Name: a.Name, CallbackURL: a.CallbackURL, Scopes: a.Scopes,
 		InstallationURL: a.InstallationURL, ClientID: a.ClientID, ClientSecret: a.ClientSecret, Listing: a.Listing,
-		TokenRotation:  a.RefreshTokenRotation,
+		TokenRotation: a.RefreshTokenRotation, ReviewFeedback: a.ReviewFeedback,
 		PendingChanges: a.PendingChanges, CallbackHealth: a.CallbackHealth, OwnerCompanyID: a.OwnerCompanyID,
 		CreatedBy: a.CreatedBy, CreatedAt: a.CreatedAt.UTC().Format(time.RFC3339Nano),
 		UpdatedAt: a.UpdatedAt.UTC().Format(time.RFC3339Nano), Version: a.Version,
