@@ -38,9 +38,9 @@ const (
 	sortTime = "2006-01-02T15:04:05.000000000Z" // fixed width, so it sorts as text
 )
 
-func appPK(id string) string          { return "APP#" + id }
-func clientPK(clientID string) string { return "CLIENT#" + clientID }
-func companyPK(company string) string { return "CO#" + company }
+func appPK(id string) string              { return "APP#" + id }
+func clientPK(clientID string) string     { return "CLIENT#" + clientID }
+func companyPK(company string) string     { return "CO#" + company }
 func statusPK(st devhub.AppStatus) string { return "STATUS#" + string(st) }
 
 func key(pk, sk string) map[string]types.AttributeValue {
