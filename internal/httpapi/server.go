@@ -34,6 +34,9 @@ type AppStore interface {
 	GetApp(ctx context.Context, id string) (*devhub.App, error)
 	// ListApps errors: EMALFORMED (bad cursor).
 	ListApps(ctx context.Context, companyID, cursor string, limit int) (dynamo.Page[*devhub.App], error)
+	// ListAppsByStatus lists every company's apps in status (review: also
+	// approved apps whose pending changes wait for a reviewer). Errors: EMALFORMED.
+	ListAppsByStatus(ctx context.Context, status devhub.AppStatus, cursor string, limit int) (dynamo.Page[*devhub.App], error)
 	// UpdateApp errors: ENOTFOUND, ECONFLICT (version moved since read).
 	UpdateApp(ctx context.Context, next *devhub.App, readVersion int) error
 	// DeleteApp errors: ENOTFOUND, ECONFLICT.
