@@ -11,7 +11,7 @@ FUZZTIME    ?= 30s
 # Runs a command with its own in-memory DynamoDB Local on a free port.
 WITH_DDB    := $(GO) run ./infra/ddbexec --
 
-.PHONY: run test lint build bench fuzz token deps clean clean-local check-java
+.PHONY: run test test-browser lint build bench fuzz token deps clean clean-local check-java
 
 ## run: serve every function on 127.0.0.1:$${PORT:-3000} with DynamoDB Local (data in .local/)
 run: deps
@@ -41,6 +41,29 @@ build-AppsFunction:
 
 build-ExtensionsFunction:
 	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/extensions
+
+build-CallbackProbeFunction:
+	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/callback-probe
+
+build-InstallLinksFunction:
+	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/install-links
+
+build-OauthAuthorizeFunction:
+	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/oauth-authorize
+
+build-OauthTokenFunction:
+	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/oauth-token
+
+build-StreamEventsFunction:
+	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/stream-events
+
+## test-browser: the headless Chromium tests of the consent page (installs Debian's chromium when root)
+test-browser: deps
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get install -y --no-install-recommends chromium || { apt-get update && apt-get install -y --no-install-recommends chromium; }; \
+	  else echo "test-browser needs /usr/bin/chromium: run 'sudo apt-get install -y chromium' (Debian) first"; exit 1; fi; \
+	fi
+	$(WITH_DDB) $(GO) test -race -count=1 -run 'Browser' -v ./internal/oauth/
 
 ## bench: benchmarks (round trips, handler overhead) against DynamoDB Local
 bench: deps

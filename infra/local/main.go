@@ -22,6 +22,7 @@ import (
 	"github.com/devhub-oss/devhub/internal/devhub"
 	"github.com/devhub-oss/devhub/internal/httpapi"
 	"github.com/devhub-oss/devhub/internal/jsonschema"
+	"github.com/devhub-oss/devhub/internal/oauth"
 	"github.com/devhub-oss/devhub/internal/service"
 )
 
@@ -65,6 +66,8 @@ func run(ctx context.Context, out io.Writer) error {
 		return err
 	}
 	srv.Schemas = jsonschema.New()
+	srv.OAuth = oauth.New(oauth.Options{Store: store, Verifier: srv.Verifier, Issuer: cfg.IssuerURL,
+		APIDomain: cfg.APIDomain, Secret: cfg.JWTSecret, Logger: logger, RequestID: httpapi.RequestID})
 	if err := store.EnsureTable(ctx); err != nil {
 		return err
 	}
@@ -73,6 +76,20 @@ func run(ctx context.Context, out io.Writer) error {
 		groups = append(groups, g)
 	}
 	handler := srv.Handler(groups...)
+	sweepCtx, stopSweeps := context.WithCancel(ctx)
+	sweeps, err := startSweeps(sweepCtx, store, srv.Prober, logger)
+	if err != nil {
+		stopSweeps()
+		return err
+	}
+	defer func() { stopSweeps(); <-sweeps }()
+	streamCtx, stopStream := context.WithCancel(ctx)
+	stream, err := startStream(streamCtx, store, logger)
+	if err != nil {
+		stopStream()
+		return err
+	}
+	defer func() { stopStream(); <-stream }()
 
 	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", port))
 	if err != nil {

@@ -14,6 +14,10 @@
 //	idempotency  IDEM#<company>#<sha256> I         -                -        (expires_at: 24 h)
 //	extension    APP#<app_id>            EXT#<id>  -                -        (see extensions.go)
 //	slot         APP#<app_id>            SLOT#<k>  -                -        (see extensions.go)
+//	delivered    DELIVERED#<event_id>    D         -                -        (expires_at: 7 days; see cascade.go)
+//
+// The app_deleted item also carries the cascade's progress (cascade_round,
+// cascade_deleted, cascade_done_at): see cascade.go.
 //
 // The client item is a full copy of the app item under its client_id: it makes
 // client_id unique (created with attribute_not_exists in the same transaction

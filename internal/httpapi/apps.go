@@ -37,16 +37,15 @@ func (s *Server) ownApp(r *http.Request) (*devhub.App, error) {
 		return nil, err
 	}
 	appID := r.PathValue("app_id")
-	notFound := devhub.Errorf(devhub.ENOTFOUND, "App %q was not found.", truncate(appID, 64))
 	if !appIDPattern.MatchString(appID) {
-		return nil, notFound
+		return nil, errNoApp(appID)
 	}
 	a, err := s.Apps.GetApp(r.Context(), appID)
 	if err != nil {
 		return nil, err
 	}
 	if !a.OwnedBy(id.CompanyID) {
-		return nil, notFound
+		return nil, errNoApp(appID)
 	}
 	return a, nil
 }
@@ -86,6 +85,12 @@ func viewApp(a *devhub.App) appView {
 		CreatedBy: a.CreatedBy, CreatedAt: a.CreatedAt.UTC().Format(time.RFC3339Nano),
 		UpdatedAt: a.UpdatedAt.UTC().Format(time.RFC3339Nano), Version: a.Version,
 	}
+}
+
+// errNoApp is the answer for an app that is missing or not the caller's:
+// the two must not be told apart.
+func errNoApp(appID string) error {
+	return devhub.Errorf(devhub.ENOTFOUND, "App %q was not found.", truncate(appID, 64))
 }
 
 func writeApp(w http.ResponseWriter, status int, a *devhub.App) error {

@@ -12,8 +12,15 @@ type ctxKey int
 const (
 	requestIDKey ctxKey = iota
 	identityKey
-	loggerKey
+	requestKey
 )
+
+// request is what the tag middleware puts in a request's context, in one
+// value: the request id and the server's logger.
+type request struct {
+	id  string
+	log *slog.Logger
+}
 
 // WithRequestID returns ctx carrying the request id that API Gateway (or the
 // local runner) gave the request; it tags every log line of the request.
@@ -23,6 +30,9 @@ func WithRequestID(ctx context.Context, id string) context.Context {
 
 // RequestID returns the request id carried by ctx, or "".
 func RequestID(ctx context.Context) string {
+	if r, ok := ctx.Value(requestKey).(*request); ok {
+		return r.id
+	}
 	id, _ := ctx.Value(requestIDKey).(string)
 	return id
 }
@@ -38,9 +48,11 @@ func identity(ctx context.Context) devhub.Identity {
 	return id
 }
 
+// logger returns a logger that tags its lines with the request id. It is
+// built on demand: most requests log only their access line.
 func logger(ctx context.Context) *slog.Logger {
-	if l, ok := ctx.Value(loggerKey).(*slog.Logger); ok {
-		return l
+	if r, ok := ctx.Value(requestKey).(*request); ok {
+		return r.log.With(slog.String("request_id", r.id))
 	}
 	return slog.Default()
 }

@@ -43,6 +43,7 @@ func (s *Server) ExtensionsRoutes() []Route {
 		{Method: http.MethodGet, Pattern: one, Handle: s.getExtension},
 		{Method: http.MethodPatch, Pattern: one, Handle: s.patchExtension},
 		{Method: http.MethodDelete, Pattern: one, Handle: s.deleteExtension},
+		{Method: http.MethodPost, Pattern: one + "/launch", Handle: s.launchExtension},
 	}
 }
 
@@ -59,7 +60,7 @@ func extensionTarget(r *http.Request) (id devhub.Identity, appID, extID string, 
 	}
 	appID = r.PathValue("app_id")
 	if !appIDPattern.MatchString(appID) {
-		return id, "", "", devhub.Errorf(devhub.ENOTFOUND, "App %q was not found.", truncate(appID, 64))
+		return id, "", "", errNoApp(appID)
 	}
 	extID = r.PathValue("extension_id")
 	if extID != "" && !extensionIDPattern.MatchString(extID) {

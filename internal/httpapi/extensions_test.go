@@ -7,7 +7,6 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -759,16 +758,16 @@ func FuzzExtensionRequest(f *testing.F) {
 	})
 }
 
-// benchExtensions is benchRequest (bench_test.go) for the extensions
-// function: next returns each iteration's path and body, and may stop the
-// timer for setup, whose allocations it reports as excluded.
-func benchExtensions(b *testing.B, method string, prepare func(b *testing.B, e *env) func(b *testing.B) (path, body string, excluded uint64)) {
+// benchExtensions measures a route of the extensions function against
+// DynamoDB Local, with its DynamoDB round trips per request; next returns
+// each iteration's path and body, and may stop the timer for setup.
+func benchExtensions(b *testing.B, method string, prepare func(b *testing.B, e *env) func(b *testing.B) (path, body string)) {
 	e := newEnv(b)
 	h := e.server.Handler(e.server.FunctionRoutes()["extensions"])
 	tok := "Bearer " + token(b, alice)
 	next := prepare(b, e)
-	serve := func(b *testing.B) uint64 {
-		path, body, excluded := next(b)
+	serve := func(b *testing.B) {
+		path, body := next(b)
 		req := httptest.NewRequest(method, path, strings.NewReader(body))
 		req.Header.Set("Authorization", tok)
 		if body != "" {
@@ -779,47 +778,28 @@ func benchExtensions(b *testing.B, method string, prepare func(b *testing.B, e *
 		if w.Code >= 300 {
 			b.Fatalf("status %d: %s", w.Code, w.Body)
 		}
-		return excluded
 	}
 	for range 300 {
 		serve(b)
 	}
-	for _, allocs := range []bool{false, true} {
-		name := map[bool]string{false: "time", true: "allocs"}[allocs]
-		b.Run(name, func(b *testing.B) {
-			e.meter.Allocs = allocs
-			e.meter.Reset()
-			var before, after runtime.MemStats
-			var excluded uint64
-			runtime.ReadMemStats(&before)
-			for b.Loop() {
-				excluded += serve(b)
-			}
-			runtime.ReadMemStats(&after)
-			inDDB, ddbAllocs := e.meter.Spent()
-			n := float64(b.N)
-			b.ReportMetric(float64(e.meter.Total())/n, "ddb-calls/op")
-			if allocs {
-				b.ReportMetric(float64(after.Mallocs-before.Mallocs-ddbAllocs-excluded)/n, "handler-allocs/op")
-			} else {
-				b.ReportMetric(float64(b.Elapsed()-inDDB)/n/1e3, "handler-µs/op")
-			}
-		})
+	e.meter.Reset()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		serve(b)
 	}
+	b.ReportMetric(float64(e.meter.Total())/float64(b.N), "ddb-calls/op")
 }
 
 // BenchmarkCreateExtension creates link actions, 3 per view in 7 views, and
 // moves to a fresh app (created untimed, off the meter) when one is full.
 func BenchmarkCreateExtension(b *testing.B) {
-	benchExtensions(b, http.MethodPost, func(b *testing.B, e *env) func(*testing.B) (string, string, uint64) {
+	benchExtensions(b, http.MethodPost, func(b *testing.B, e *env) func(*testing.B) (string, string) {
 		setup := dynamo.New(dynamotest.Client(b), e.store.Table()) // unmetered
 		appID, n := "", 0
-		return func(b *testing.B) (string, string, uint64) {
-			var excluded uint64
+		return func(b *testing.B) (string, string) {
 			if n%devhub.MaxActionsPerApp == 0 {
 				b.StopTimer()
-				var before, after runtime.MemStats
-				runtime.ReadMemStats(&before)
 				a, err := devhub.NewApp(devhub.NewAppInput{Type: devhub.AppPrivate, Name: "Bench", CallbackURL: "https://example.com/cb"}, alice, e.server.Now())
 				if err != nil {
 					b.Fatal(err)
@@ -828,46 +808,44 @@ func BenchmarkCreateExtension(b *testing.B) {
 					b.Fatal(err)
 				}
 				appID = a.ID
-				runtime.ReadMemStats(&after)
-				excluded = after.Mallocs - before.Mallocs
 				b.StartTimer()
 			}
 			view := devhub.Views()[n%len(devhub.Views())]
 			n++
-			return extPath(appID), `{"type":"link_action","name":"Bench","url":"https://example.com/x","locations":["` + view + `"]}`, excluded
+			return extPath(appID), `{"type":"link_action","name":"Bench","url":"https://example.com/x","locations":["` + view + `"]}`
 		}
 	})
 }
 
 // BenchmarkListExtensions lists an app with one extension of each type.
 func BenchmarkListExtensions(b *testing.B) {
-	benchExtensions(b, http.MethodGet, func(b *testing.B, e *env) func(*testing.B) (string, string, uint64) {
+	benchExtensions(b, http.MethodGet, func(b *testing.B, e *env) func(*testing.B) (string, string) {
 		app := e.createApp(b, alice, validApp())
 		for _, typ := range devhub.ExtensionTypes() {
 			e.createExtension(b, alice, app.ID, validExtension(typ))
 		}
-		return func(*testing.B) (string, string, uint64) { return extPath(app.ID), "", 0 }
+		return func(*testing.B) (string, string) { return extPath(app.ID), "" }
 	})
 }
 
 func BenchmarkGetExtension(b *testing.B) {
-	benchExtensions(b, http.MethodGet, func(b *testing.B, e *env) func(*testing.B) (string, string, uint64) {
+	benchExtensions(b, http.MethodGet, func(b *testing.B, e *env) func(*testing.B) (string, string) {
 		app := e.createApp(b, alice, validApp())
 		x := e.createExtension(b, alice, app.ID, validExtension(devhub.ExtJSONPanel))
-		return func(*testing.B) (string, string, uint64) { return extPath(app.ID, x.ID), "", 0 }
+		return func(*testing.B) (string, string) { return extPath(app.ID, x.ID), "" }
 	})
 }
 
 // BenchmarkPatchExtension moves a link action between two views: the read,
 // and one transaction that writes it and moves two slot counters.
 func BenchmarkPatchExtension(b *testing.B) {
-	benchExtensions(b, http.MethodPatch, func(b *testing.B, e *env) func(*testing.B) (string, string, uint64) {
+	benchExtensions(b, http.MethodPatch, func(b *testing.B, e *env) func(*testing.B) (string, string) {
 		app := e.createApp(b, alice, validApp())
 		x := e.createExtension(b, alice, app.ID, validExtension(devhub.ExtLinkAction))
 		n := 0
-		return func(*testing.B) (string, string, uint64) {
+		return func(*testing.B) (string, string) {
 			n++
-			return extPath(app.ID, x.ID), fmt.Sprintf(`{"locations":["%s"]}`, []string{"deals_list", "deal_details"}[n%2]), 0
+			return extPath(app.ID, x.ID), fmt.Sprintf(`{"locations":["%s"]}`, []string{"deals_list", "deal_details"}[n%2])
 		}
 	})
 }

@@ -89,9 +89,8 @@ func (s *Server) move(m devhub.Move) func(http.ResponseWriter, *http.Request) er
 // reviewers reach it. Apps not waiting for a reviewer are not found.
 func (s *Server) anyApp(r *http.Request) (*devhub.App, error) {
 	appID := r.PathValue("app_id")
-	notFound := devhub.Errorf(devhub.ENOTFOUND, "App %q was not found.", truncate(appID, 64))
 	if !appIDPattern.MatchString(appID) {
-		return nil, notFound
+		return nil, errNoApp(appID)
 	}
 	return s.Apps.GetApp(r.Context(), appID)
 }

@@ -52,7 +52,8 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 			codes := op.Responses.Map()
 			if op.RequestBody != nil {
 				for _, c := range []string{"400", "413", "415"} {
-					if codes[c] == nil {
+					// RFC 6749 answers a wrong media type with 400 invalid_request.
+					if codes[c] == nil && (c != "415" || !strings.HasPrefix(path, "/oauth/")) {
 						t.Errorf("%s %s does not document %s", method, path, c)
 					}
 				}

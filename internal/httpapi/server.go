@@ -15,9 +15,11 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"runtime/debug"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -54,9 +56,16 @@ type Server struct {
 	Extensions ExtensionStore
 	Schemas    devhub.SchemaChecker // checks the documents of JSON modals and panels
 	Prober     Prober
+	Clients    ClientStore // the install link's lookup by client_id
+	IssuerURL  string      // public base URL of the API (ISSUER_URL): absolute links
 	Verifier   TokenVerifier
 	Logger     *slog.Logger
 	Now        func() time.Time
+
+	// Installations serves /v1/installations and extension launches.
+	Installations InstallationStore
+	// OAuth is the authorization server; only the oauth-* functions set it.
+	OAuth OAuthHandlers
 }
 
 // Route is one method and path pattern (net/http.ServeMux syntax) and its
@@ -144,21 +153,25 @@ func (s *Server) tag(next http.Handler) http.Handler {
 		ctx := r.Context()
 		id := RequestID(ctx)
 		if id == "" {
-			id = devhub.NewID("req_")
-			ctx = WithRequestID(ctx, id)
+			id = newRequestID()
 		}
-		l := s.Logger.With(slog.String("request_id", id))
-		ctx = context.WithValue(ctx, loggerKey, l)
+		ctx = context.WithValue(ctx, requestKey, &request{id: id, log: s.Logger})
 		w.Header().Set("X-Request-Id", id)
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(rec, r.WithContext(ctx))
 		caller := rec.caller
-		l.LogAttrs(ctx, slog.LevelInfo, "request",
+		s.Logger.LogAttrs(ctx, slog.LevelInfo, "request", slog.String("request_id", id),
 			slog.String("method", r.Method), slog.String("path", r.URL.Path),
 			slog.Int("status", rec.status), slog.Int("bytes", rec.bytes),
 			slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
 			slog.String("user_id", caller.UserID), slog.String("company_id", caller.CompanyID))
 	})
+}
+
+// newRequestID names a request that API Gateway did not name (local runs).
+// It needs to be unique, not unguessable, so it skips crypto/rand.
+func newRequestID() string {
+	return "req_" + strconv.FormatUint(rand.Uint64(), 36)
 }
 
 // recoverer turns a panic into a logged 500 problem: no request may take the
@@ -232,5 +245,11 @@ func (s *Server) FunctionRoutes() map[string][]Route {
 	return map[string][]Route{
 		"apps":       s.AppsRoutes(),
 		"extensions": s.ExtensionsRoutes(),
+
+		"callback-probe": s.CallbackProbeRoutes(),
+		"install-links":  s.InstallLinksRoutes(),
+
+		"oauth-authorize": s.OAuthAuthorizeRoutes(),
+		"oauth-token":     s.OAuthTokenRoutes(),
 	}
 }

@@ -34,6 +34,7 @@ type Config struct {
 	JWTAudience string // AUTH_JWT_AUDIENCE: checked when set
 	IssuerURL   string // ISSUER_URL: public base URL of the API
 	BasePath    string // BASE_PATH: prefix a custom domain mapping adds
+	APIDomain   string // API_DOMAIN: api_domain of OAuth token responses (default: ISSUER_URL)
 	// ProbeAllowedHosts (PROBE_ALLOWED_HOSTS, host:port list) may be probed
 	// although private or loopback: local runs and tests only.
 	ProbeAllowedHosts []string
@@ -50,6 +51,7 @@ func ConfigFromEnv() (Config, error) {
 		JWTAudience: os.Getenv("AUTH_JWT_AUDIENCE"),
 		IssuerURL:   strings.TrimRight(os.Getenv("ISSUER_URL"), "/"),
 		BasePath:    os.Getenv("BASE_PATH"),
+		APIDomain:   strings.TrimRight(os.Getenv("API_DOMAIN"), "/"),
 	}
 	for _, h := range strings.Split(os.Getenv("PROBE_ALLOWED_HOSTS"), ",") {
 		if h = strings.TrimSpace(h); h != "" {
@@ -99,7 +101,8 @@ func NewServer(ctx context.Context, c Config, logger *slog.Logger, dbOpts ...fun
 	// Schemas is left to the functions that check extension documents, so
 	// that the others do not link the JSON Schema compiler.
 	prober := probe.New(probe.Options{AllowedHosts: c.ProbeAllowedHosts})
-	return &httpapi.Server{Apps: store, Extensions: store, Prober: prober, Verifier: verifier, Logger: logger, Now: time.Now}, store, nil
+	return &httpapi.Server{Apps: store, Extensions: store, Prober: prober, Verifier: verifier, Logger: logger, Now: time.Now,
+		Clients: store, IssuerURL: c.IssuerURL, Installations: store}, store, nil
 }
 
 // MustInit builds the server for a Lambda function, or exits: a function

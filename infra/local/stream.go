@@ -1,0 +1,39 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+
+	"github.com/devhub-oss/devhub/internal/dynamo"
+	"github.com/devhub-oss/devhub/internal/events"
+	"github.com/devhub-oss/devhub/internal/streamlocal"
+)
+
+// startStream feeds the table's stream in DynamoDB Local to the handler the
+// stream-events Lambda runs (cascades, uninstall notifications, domain
+// events), until ctx ends; done closes once the poller has stopped. Domain
+// events are logged at debug level (LOG_LEVEL=DEBUG shows them) unless
+// EVENT_BUS_NAME names a real bus; failed notifications are logged.
+func startStream(ctx context.Context, store *dynamo.Store, logger *slog.Logger) (done <-chan struct{}, err error) {
+	o, err := events.OptionsFromEnv()
+	if err != nil {
+		return nil, err
+	}
+	h, err := events.New(store, o, logger)
+	if err != nil {
+		return nil, err
+	}
+	p := &streamlocal.Poller{
+		Client: streamlocal.NewClient(os.Getenv("DYNAMODB_ENDPOINT")), Table: store.Table(),
+		Handler: h.Handle, Logger: logger,
+	}
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		if err := p.Run(ctx); err != nil && ctx.Err() == nil {
+			logger.Error("stream poller stopped", slog.String("error", err.Error()))
+		}
+	}()
+	return stopped, nil
+}

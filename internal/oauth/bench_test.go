@@ -1,0 +1,108 @@
+package oauth_test
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/devhub-oss/devhub/internal/devhub"
+)
+
+// BenchmarkCodeExchange measures POST /oauth/token (authorization_code)
+// through the whole handler stack against DynamoDB Local, the way
+// internal/httpapi's benchmarks do: thread CPU time of the request loop (the
+// goroutine is locked to its thread, so DynamoDB Local's JVM does not count)
+// minus that of a loop making the same store calls directly (LookupCode and
+// ExchangeCode: one BatchGetItem, one TransactWriteItems) with as many other
+// codes. own-cpu-µs/op is thus the handler's own work: form parsing, client
+// authentication, hashing, minting, JSON. Codes are stored beforehand,
+// outside both loops.
+func BenchmarkCodeExchange(b *testing.B) {
+	e := newEnv(b)
+	h := e.srv.Config.Handler
+	a := e.newApp(b, devhub.StatusLive, nil)
+	e.authorize(b, carol, a, nil) // the installation
+	basic := "Basic " + base64.StdEncoding.EncodeToString([]byte(a.ClientID+":"+a.ClientSecret))
+	ctx := context.Background()
+	newCode := func() (string, *devhub.AuthCode) {
+		var raw [32]byte
+		_, _ = rand.Read(raw[:])
+		code := base64.RawURLEncoding.EncodeToString(raw[:])
+		now := time.Now()
+		c := &devhub.AuthCode{Hash: hexHash(code), ClientID: a.ClientID, AppID: a.ID, CompanyID: carol.CompanyID,
+			UserID: carol.UserID, RedirectURI: a.CallbackURL, Scopes: a.Scopes, IssuedAt: now, ExpiresAt: now.Add(devhub.CodeLifetime)}
+		if err := e.store.Consent(ctx, a, carol.CompanyID, carol.UserID, c); err != nil {
+			b.Fatal(err)
+		}
+		return code, c
+	}
+	exchange := func(code string) {
+		body := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {a.CallbackURL}}.Encode()
+		req := httptest.NewRequest(http.MethodPost, "/oauth/token", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Authorization", basic)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		if w.Code != 200 {
+			b.Fatalf("status %d: %s", w.Code, w.Body)
+		}
+	}
+	for range 200 { // warm up DynamoDB Local's JIT and the connection pool
+		code, _ := newCode()
+		exchange(code)
+	}
+	type bare struct {
+		code          *devhub.AuthCode
+		access, fresh *devhub.Token
+	}
+	codes := make([]string, b.N)
+	bares := make([]bare, b.N)
+	for i := range b.N {
+		codes[i], _ = newCode()
+		_, c := newCode()
+		tok := func(kind devhub.TokenKind) *devhub.Token {
+			return &devhub.Token{Hash: hexHash(devhub.NewSecret()), Kind: kind, ClientID: a.ClientID, AppID: a.ID,
+				CompanyID: carol.CompanyID, UserID: carol.UserID, Grant: "g", Scopes: a.Scopes, IssuedAt: c.IssuedAt, ExpiresAt: c.ExpiresAt}
+		}
+		bares[i] = bare{c, tok(devhub.AccessToken), tok(devhub.RefreshToken)}
+	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	e.meter.Reset()
+	b.ResetTimer()
+	start := threadCPU()
+	for i := range b.N {
+		exchange(codes[i])
+	}
+	handlerCPU := threadCPU() - start
+	b.StopTimer()
+	trips := e.meter.Total()
+	start = threadCPU()
+	for i := range b.N {
+		if _, err := e.store.LookupCode(ctx, bares[i].code.Hash, a.ClientID); err != nil {
+			b.Fatal(err)
+		}
+		if err := e.store.ExchangeCode(ctx, bares[i].code, "g", bares[i].access, bares[i].fresh); err != nil {
+			b.Fatal(err)
+		}
+	}
+	storeCPU := threadCPU() - start
+	n := float64(b.N)
+	b.ReportMetric(float64(handlerCPU-storeCPU)/n/1e3, "own-cpu-µs/op")
+	b.ReportMetric(float64(storeCPU)/n/1e3, "store-cpu-µs/op")
+	b.ReportMetric(float64(trips)/n, "ddb-calls/op")
+}
+
+func hexHash(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
