@@ -340,6 +340,15 @@ func (patch AppPatch) Apply(a *App, now time.Time) (*App, error) {
 		}
 	}
 	next.validateShape(&p)
+	if a.Status != StatusDraft {
+		// Past draft, the callback was probed over https; it stays https.
+		if patch.CallbackURL.Set && !patch.CallbackURL.Null {
+			CheckURL(&p, "callback_url", next.CallbackURL, true)
+		}
+		if next.InstallationURL != nil && patch.InstallationURL.Set {
+			CheckURL(&p, "installation_url", *next.InstallationURL, true)
+		}
+	}
 	if err := p.Err(); err != nil {
 		return nil, err
 	}

@@ -89,3 +89,17 @@ func TestHoldCritical(t *testing.T) {
 		t.Errorf("got %+v %v", next.PendingChanges, err)
 	}
 }
+
+func TestHTTPSPastDraft(t *testing.T) {
+	a := &devhub.App{ID: "app_x", Type: devhub.AppPrivate, Status: devhub.StatusLive, Name: "N", OwnerCompanyID: "c",
+		CallbackURL: "https://example.com/cb", Scopes: []string{"base"}, Version: 1}
+	var patch devhub.AppPatch
+	patch.CallbackURL = devhub.Optional[string]{Set: true, Value: "http://example.com/cb"}
+	if _, err := patch.Apply(a, time.Now()); devhub.ErrorCode(err) != devhub.EINVALID {
+		t.Errorf("http callback on a live app: got %v", err)
+	}
+	a.Status = devhub.StatusDraft
+	if _, err := patch.Apply(a, time.Now()); err != nil {
+		t.Errorf("http callback on a draft: %v", err)
+	}
+}
