@@ -31,6 +31,7 @@
 package events
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -288,8 +289,10 @@ func OptionsFromEnv() (Options, error) {
 // when configured, logging stand-ins otherwise. It does no I/O.
 func New(store Store, o Options, logger *slog.Logger) (*Handler, error) {
 	h := &Handler{
-		Store:       store,
-		Notifier:    &Notifier{Client: probe.New(probe.Options{AllowedHosts: o.ProbeAllowedHosts}).Client(), MaxAttempts: o.NotifyMaxAttempts},
+		Store: store,
+		Notifier: &Notifier{Client: probe.New(probe.Options{
+			AllowedHosts: o.ProbeAllowedHosts, IdleConnsPerHost: cmp.Or(o.NotifyConcurrency, DefaultConcurrency),
+		}).Client(), MaxAttempts: o.NotifyMaxAttempts},
 		Failures:    LogSink{Logger: logger},
 		Publisher:   LogPublisher{Logger: logger},
 		Logger:      logger,

@@ -1,6 +1,7 @@
 package probe
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -86,6 +87,10 @@ type Options struct {
 	RootCAs *x509.CertPool
 	// Now stamps Result.CheckedAt; nil means time.Now.
 	Now func() time.Time
+	// IdleConnsPerHost is how many idle connections to one host are kept
+	// for reuse; 0 means 2. The uninstall notifier, which sends many
+	// requests to one app's server at once, sets it to its concurrency.
+	IdleConnsPerHost int
 }
 
 // Prober checks callback URLs. It is safe for concurrent use and keeps a
@@ -141,8 +146,8 @@ func New(opts Options) *Prober {
 		ResponseHeaderTimeout:  p.timeout,
 		MaxResponseHeaderBytes: maxHeaderBytes,
 		DisableCompression:     true,
-		MaxIdleConns:           16,
-		MaxIdleConnsPerHost:    2,
+		MaxIdleConns:           max(16, opts.IdleConnsPerHost),
+		MaxIdleConnsPerHost:    cmp.Or(opts.IdleConnsPerHost, 2),
 		IdleConnTimeout:        30 * time.Second,
 		// ForceAttemptHTTP2 stays false: with its own dialer and TLS config the
 		// transport speaks HTTP/1.1 only, which every callback server accepts

@@ -65,7 +65,7 @@ func BenchmarkCascade10000(b *testing.B) {
 		cb := eventstest.NewCallback(b)
 		h := &evs.Handler{
 			Store:     hs,
-			Notifier:  &evs.Notifier{Client: probe.New(probe.Options{AllowedHosts: []string{cb.HostPort()}}).Client()},
+			Notifier:  &evs.Notifier{Client: probe.New(probe.Options{AllowedHosts: []string{cb.HostPort()}, IdleConnsPerHost: evs.DefaultConcurrency}).Client()},
 			Failures:  evs.LogSink{Logger: quiet},
 			Publisher: &evs.Recorder{},
 			Logger:    quiet,
