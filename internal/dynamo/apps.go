@@ -305,14 +305,21 @@ func (s *Store) UpdateApp(ctx context.Context, next *devhub.App, readVersion int
 		}},
 		{Put: &types.Put{TableName: &s.table, Item: client}},
 	}})
+	return appWriteOutcome(err, "update app", next.ID)
+}
+
+// appWriteOutcome maps the result of a transaction whose first item is the
+// app's write under a version condition (with ALL_OLD): the app gone is
+// ENOTFOUND, another version ECONFLICT (ErrStale).
+func appWriteOutcome(err error, op, id string) error {
 	if reasons := cancellationReasons(err); reasons != nil && failed(reasons, 0) {
 		if reasons[0].Item == nil {
-			return errAppNotFound(next.ID)
+			return errAppNotFound(id)
 		}
-		return errAppChanged(next.ID)
+		return errAppChanged(id)
 	}
 	if err != nil {
-		return wrap("update app "+next.ID, err)
+		return wrap(op+" "+id, err)
 	}
 	return nil
 }
@@ -365,16 +372,7 @@ func (s *Store) DeleteApp(ctx context.Context, a *devhub.App, reason, by string)
 		{Delete: &types.Delete{TableName: &s.table, Key: key(clientPK(a.ClientID), skApp)}},
 		{Put: &types.Put{TableName: &s.table, Item: tomb}},
 	}})
-	if reasons := cancellationReasons(err); reasons != nil && failed(reasons, 0) {
-		if reasons[0].Item == nil {
-			return errAppNotFound(a.ID)
-		}
-		return errAppChanged(a.ID)
-	}
-	if err != nil {
-		return wrap("delete app "+a.ID, err)
-	}
-	return nil
+	return appWriteOutcome(err, "delete app", a.ID)
 }
 
 // Page is one page of a list and the cursor of the next ("" at the end).
@@ -396,8 +394,14 @@ func (s *Store) ListApps(ctx context.Context, companyID, cursor string, limit in
 		ScanIndexForward: aws.Bool(false),
 		Limit:            aws.Int32(int32(limit)),
 	}
+	return s.queryApps(ctx, in, cursor, companyPK(companyID), "APP#", "list apps of "+companyID)
+}
+
+// queryApps runs a GSI1 query of app items (or client copies) from cursor,
+// which must stay in partition gsi1pk under prefix.
+func (s *Store) queryApps(ctx context.Context, in *dynamodb.QueryInput, cursor, gsi1pk, prefix, op string) (Page[*devhub.App], error) {
 	if cursor != "" {
-		start, err := decodeCursor(cursor, companyPK(companyID), "APP#")
+		start, err := decodeCursor(cursor, gsi1pk, prefix)
 		if err != nil {
 			return Page[*devhub.App]{}, err
 		}
@@ -405,7 +409,7 @@ func (s *Store) ListApps(ctx context.Context, companyID, cursor string, limit in
 	}
 	out, err := s.db.Query(ctx, in)
 	if err != nil {
-		return Page[*devhub.App]{}, wrap("list apps of "+companyID, err)
+		return Page[*devhub.App]{}, wrap(op, err)
 	}
 	page := Page[*devhub.App]{Items: make([]*devhub.App, 0, len(out.Items))}
 	for _, item := range out.Items {
@@ -435,29 +439,7 @@ func (s *Store) ListAppsByStatus(ctx context.Context, status devhub.AppStatus, c
 		},
 		Limit: aws.Int32(int32(limit)),
 	}
-	if cursor != "" {
-		start, err := decodeCursor(cursor, statusPK(status), "")
-		if err != nil {
-			return Page[*devhub.App]{}, err
-		}
-		in.ExclusiveStartKey = start
-	}
-	out, err := s.db.Query(ctx, in)
-	if err != nil {
-		return Page[*devhub.App]{}, wrap("list apps in "+string(status), err)
-	}
-	page := Page[*devhub.App]{Items: make([]*devhub.App, 0, len(out.Items))}
-	for _, item := range out.Items {
-		a, err := decodeApp(item)
-		if err != nil {
-			return Page[*devhub.App]{}, err
-		}
-		page.Items = append(page.Items, a)
-	}
-	if out.LastEvaluatedKey != nil {
-		page.NextCursor = encodeCursor(out.LastEvaluatedKey)
-	}
-	return page, nil
+	return s.queryApps(ctx, in, cursor, statusPK(status), "", "list apps in "+string(status))
 }
 
 // A cursor is the last evaluated key of a GSI1 query, base64url-encoded JSON.

@@ -103,16 +103,13 @@ func (s *Server) createApp(w http.ResponseWriter, r *http.Request) error {
 	if err := id.CanDevelop(); err != nil {
 		return err
 	}
-	body, err := readBody(w, r, "application/json")
+	var in devhub.NewAppInput
+	body, err := readJSON(w, r, &in, false)
 	if err != nil {
 		return err
 	}
 	rec, err := idempotencyRecord(r, id, body)
 	if err != nil {
-		return err
-	}
-	var in devhub.NewAppInput
-	if err := decodeJSON(body, &in); err != nil {
 		return err
 	}
 	a, err := devhub.NewApp(in, id, s.Now())
@@ -255,12 +252,8 @@ func (s *Server) deleteApp(w http.ResponseWriter, r *http.Request) error {
 	if err := identity(r.Context()).CanDevelop(); err != nil {
 		return err
 	}
-	body, err := readBody(w, r, "application/json")
-	if err != nil {
-		return err
-	}
 	var req deleteAppRequest
-	if err := decodeJSON(body, &req); err != nil {
+	if _, err := readJSON(w, r, &req, false); err != nil {
 		return err
 	}
 	if err := devhub.CheckReason(req.Reason); err != nil {

@@ -59,6 +59,20 @@ func checkMediaType(r *http.Request, accept []string) error {
 	return devhub.Errorf(devhub.EUNSUPPORTED, "Content-Type must be %s, not %s.", strings.Join(accept, " or "), mt)
 }
 
+// readJSON reads a JSON body (application/json) into v. An empty body is
+// accepted when optional, and leaves v as it is. It returns the raw body,
+// which an idempotent POST hashes.
+func readJSON(w http.ResponseWriter, r *http.Request, v any, optional bool) ([]byte, error) {
+	body, err := readBody(w, r, "application/json")
+	if err != nil {
+		return nil, err
+	}
+	if optional && len(body) == 0 {
+		return body, nil
+	}
+	return body, decodeJSON(body, v)
+}
+
 // decodeJSON decodes body into v: exactly one JSON value, no unknown members.
 // Every failure is EMALFORMED and says where when it can.
 func decodeJSON(body []byte, v any) error {

@@ -42,14 +42,8 @@ func (s *Server) move(m devhub.Move) func(http.ResponseWriter, *http.Request) er
 			return err
 		}
 		var req moveRequest
-		body, err := readBody(w, r, "application/json")
-		if err != nil {
+		if _, err := readJSON(w, r, &req, true); err != nil {
 			return err
-		}
-		if len(body) > 0 {
-			if err := decodeJSON(body, &req); err != nil {
-				return err
-			}
 		}
 		var a *devhub.App
 		if reviewerMove {
@@ -142,15 +136,9 @@ func (s *Server) rotateSecret(w http.ResponseWriter, r *http.Request) error {
 	if err := identity(r.Context()).CanDevelop(); err != nil {
 		return err
 	}
-	body, err := readBody(w, r, "application/json")
-	if err != nil {
-		return err
-	}
 	var req rotateRequest
-	if len(body) > 0 {
-		if err := decodeJSON(body, &req); err != nil {
-			return err
-		}
+	if _, err := readJSON(w, r, &req, true); err != nil {
+		return err
 	}
 	grace := devhub.DefaultSecretGrace
 	if g := req.GracePeriodSeconds; g != nil {
