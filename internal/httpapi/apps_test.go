@@ -382,3 +382,17 @@ func TestRoundTrips(t *testing.T) {
 		})
 	}
 }
+
+// TestOAuthWrongMethod: OAuth endpoints answer a wrong method in RFC 6749
+// form, which OAuth clients parse, not as a problem document.
+func TestOAuthWrongMethod(t *testing.T) {
+	e := newEnv(t)
+	res := e.do(t, "GET", "/oauth/token", nil, nil).want(t, http.StatusMethodNotAllowed)
+	var body struct {
+		Error string `json:"error"`
+	}
+	res.decode(t, &body)
+	if body.Error != "invalid_request" || res.Header.Get("Cache-Control") != "no-store" || res.Header.Get("Allow") == "" {
+		t.Errorf("got %s %v", res.Body, res.Header)
+	}
+}

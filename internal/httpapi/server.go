@@ -125,8 +125,16 @@ func (s *Server) dispatch(pattern string, methods map[string]Route) http.Handler
 			return
 		}
 		w.Header().Set("Allow", allow)
-		writeProblemStatus(w, r, http.StatusMethodNotAllowed, "Method not allowed",
-			fmt.Sprintf("%s does not accept %s; allowed: %s.", pattern, r.Method, allow))
+		detail := fmt.Sprintf("%s does not accept %s; allowed: %s.", pattern, r.Method, allow)
+		if strings.HasPrefix(pattern, "/oauth/") {
+			// OAuth clients read RFC 6749 errors, not problem documents.
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Cache-Control", "no-store")
+			w.WriteHeader(http.StatusMethodNotAllowed)
+			_ = writeJSONBody(w, map[string]string{"error": "invalid_request", "error_description": detail})
+			return
+		}
+		writeProblemStatus(w, r, http.StatusMethodNotAllowed, "Method not allowed", detail)
 	})
 }
 
