@@ -91,6 +91,13 @@ type PendingChanges struct {
 	InReview        bool            `json:"in_review"`
 	SubmittedAt     *time.Time      `json:"submitted_at,omitempty"`
 	Feedback        *ReviewFeedback `json:"feedback,omitempty"`
+	// Extensions are held extension writes, merged in one transaction on
+	// approval (see PendingExtension).
+	Extensions []PendingExtension `json:"extensions,omitempty"`
+	// SlotCounts is how many live extensions hold each slot the writes
+	// touch, as of the last write: live extensions of an approved app change
+	// only by the merge, which expects exactly these counts.
+	SlotCounts map[string]int `json:"-"`
 }
 
 // ReviewFeedback is a reviewer's rejection, kept and shown to the owner.

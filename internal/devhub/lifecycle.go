@@ -270,7 +270,7 @@ func (next *App) holdCritical(a *App, set criticalSet) error {
 		p.InstallationURL = nil
 	}
 	next.PendingChanges = &p
-	if p.CallbackURL == nil && p.Scopes == nil && p.InstallationURL == nil {
+	if p.empty() {
 		next.PendingChanges = nil
 	}
 	return nil

@@ -71,7 +71,7 @@ type appItem struct {
 	PrevSecretUntil int64                  `json:"previous_secret_until,omitempty"`
 	TokenRotation   bool                   `json:"refresh_token_rotation"`
 	Listing         *devhub.Listing        `json:"listing,omitempty"`
-	PendingChanges  *devhub.PendingChanges `json:"pending_changes,omitempty"`
+	PendingChanges  *pendingItem           `json:"pending_changes,omitempty"`
 	CallbackHealth  *devhub.CallbackHealth `json:"callback_health,omitempty"`
 	ReviewFeedback  *devhub.ReviewFeedback `json:"review_feedback,omitempty"`
 	OwnerCompanyID  string                 `json:"owner_company_id"`
@@ -100,7 +100,7 @@ func appItems(a *devhub.App) (app, client map[string]types.AttributeValue, err e
 		GSI1PK: companyPK(a.OwnerCompanyID), GSI1SK: "APP#" + a.CreatedAt.UTC().Format(sortTime) + "#" + a.ID,
 		Type: typeApp, Version: a.Version, ID: a.ID, AppType: string(a.Type), Status: string(a.Status),
 		Name: a.Name, CallbackURL: a.CallbackURL, Scopes: a.Scopes, InstallationURL: a.InstallationURL,
-		ClientID: a.ClientID, ClientSecret: a.ClientSecret, PendingChanges: a.PendingChanges,
+		ClientID: a.ClientID, ClientSecret: a.ClientSecret, PendingChanges: pendingItemOf(a.PendingChanges),
 		CallbackHealth: a.CallbackHealth, ReviewFeedback: a.ReviewFeedback, OwnerCompanyID: a.OwnerCompanyID,
 		CreatedBy: a.CreatedBy, CreatedAt: a.CreatedAt.UTC(), UpdatedAt: a.UpdatedAt.UTC(), TokenRotation: a.RefreshTokenRotation,
 	}
@@ -159,8 +159,9 @@ func decodeApp(item map[string]types.AttributeValue) (*devhub.App, error) {
 		a.Listing.ImageURLs = []string{}
 	}
 	// Rare members go through the reflective decoder.
+	var pending *pendingItem
 	for name, dst := range map[string]any{
-		"pending_changes": &a.PendingChanges, "callback_health": &a.CallbackHealth, "review_feedback": &a.ReviewFeedback,
+		"pending_changes": &pending, "callback_health": &a.CallbackHealth, "review_feedback": &a.ReviewFeedback,
 	} {
 		if v, ok := item[name]; ok {
 			if _, null := v.(*types.AttributeValueMemberNULL); !null {
@@ -169,6 +170,10 @@ func decodeApp(item map[string]types.AttributeValue) (*devhub.App, error) {
 				}
 			}
 		}
+	}
+	var err error
+	if a.PendingChanges, err = pending.changes(); err != nil {
+		return nil, fmt.Errorf("unmarshal app %s pending_changes: %w", a.ID, err)
 	}
 	if a.ID == "" || a.Version == 0 {
 		return nil, fmt.Errorf("unmarshal app: item %v has no id or version", m.str("PK"))

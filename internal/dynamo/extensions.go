@@ -96,6 +96,15 @@ type httpAuthItem struct {
 }
 
 func extensionItemOf(e *devhub.Extension) (map[string]types.AttributeValue, error) {
+	item, err := marshal(extensionRecord(e))
+	if err != nil {
+		return nil, fmt.Errorf("marshal extension %s: %w", e.ID, err)
+	}
+	return item, nil
+}
+
+// extensionRecord is e as stored, secrets included.
+func extensionRecord(e *devhub.Extension) extensionItem {
 	it := extensionItem{
 		PK: appPK(e.AppID), SK: extSK(e.ID), Type: typeExtension, Version: e.Version,
 		ID: e.ID, AppID: e.AppID, ExtType: string(e.Type), Name: e.Name, Description: e.Description,
@@ -108,11 +117,7 @@ func extensionItemOf(e *devhub.Extension) (map[string]types.AttributeValue, erro
 	if e.HTTPAuth != nil {
 		it.HTTPAuth = &httpAuthItem{Username: e.HTTPAuth.Username, Password: e.HTTPAuth.Password}
 	}
-	item, err := marshal(it)
-	if err != nil {
-		return nil, fmt.Errorf("marshal extension %s: %w", e.ID, err)
-	}
-	return item, nil
+	return it
 }
 
 func decodeExtension(item map[string]types.AttributeValue) (*devhub.Extension, error) {
@@ -120,6 +125,10 @@ func decodeExtension(item map[string]types.AttributeValue) (*devhub.Extension, e
 	if err := unmarshal(item, &it); err != nil {
 		return nil, fmt.Errorf("unmarshal extension: %w", err)
 	}
+	return extensionFromRecord(it)
+}
+
+func extensionFromRecord(it extensionItem) (*devhub.Extension, error) {
 	if it.ID == "" || it.Version == 0 {
 		return nil, fmt.Errorf("unmarshal extension: item %s %s has no id or version", it.PK, it.SK)
 	}
@@ -154,8 +163,18 @@ func errExtensionChanged(id string) error { return errChanged("Extension", id) }
 func (s *Store) appOwnedBy(appID, company string) types.TransactWriteItem {
 	return types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
 		TableName: &s.table, Key: key(appPK(appID), skApp),
-		ConditionExpression:       aws.String("attribute_exists(PK) AND owner_company_id = :company"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":company": &types.AttributeValueMemberS{Value: company}},
+		// An approved public app's extension writes are held for review
+		// instead (devhub.ErrHeldForReview).
+		ConditionExpression: aws.String("attribute_exists(PK) AND owner_company_id = :company AND " +
+			"NOT (app_type = :public AND (#st = :unpublished OR #st = :published))"),
+		ExpressionAttributeNames: map[string]string{"#st": "status"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":company":     &types.AttributeValueMemberS{Value: company},
+			":public":      &types.AttributeValueMemberS{Value: string(devhub.AppPublic)},
+			":unpublished": &types.AttributeValueMemberS{Value: string(devhub.StatusUnpublished)},
+			":published":   &types.AttributeValueMemberS{Value: string(devhub.StatusPublished)},
+		},
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	}}
 }
 
@@ -239,7 +258,7 @@ func (s *Store) CreateExtension(ctx context.Context, company string, e *devhub.E
 			return decodeIdempotency(reasons[idem].Item, rec)
 		}
 		if failed(reasons, 0) {
-			return nil, errAppNotFound(e.AppID)
+			return nil, appCheckOutcome(reasons[0], e.AppID, company)
 		}
 		if err := slotOutcome(reasons, 2, acquire, nil, e.AppID); err != nil {
 			return nil, err
@@ -284,7 +303,8 @@ func (s *Store) GetExtension(ctx context.Context, company, appID, extID string) 
 		return nil, nil, errAppNotFound(appID)
 	}
 	if extItem == nil {
-		return nil, nil, errExtensionNotFound(extID)
+		// The app comes along: an approved app's extension may be pending.
+		return a, nil, errExtensionNotFound(extID)
 	}
 	e, err := decodeExtension(extItem)
 	if err != nil {
@@ -324,6 +344,13 @@ func (s *Store) batchGet(ctx context.Context, op string, keys ...map[string]type
 // Query that reads the app item too. Errors: ENOTFOUND (no such app, or
 // another company's).
 func (s *Store) ListExtensions(ctx context.Context, company, appID string) ([]*devhub.Extension, error) {
+	_, exts, err := s.AppExtensions(ctx, company, appID)
+	return exts, err
+}
+
+// AppExtensions returns the app appID and every live extension of it, oldest
+// first, in the one Query of ListExtensions. Errors: ENOTFOUND.
+func (s *Store) AppExtensions(ctx context.Context, company, appID string) (*devhub.App, []*devhub.Extension, error) {
 	in := &dynamodb.QueryInput{
 		TableName:              &s.table,
 		KeyConditionExpression: aws.String("PK = :pk AND SK BETWEEN :first AND :last"),
@@ -335,15 +362,15 @@ func (s *Store) ListExtensions(ctx context.Context, company, appID string) ([]*d
 		ConsistentRead: aws.Bool(true),
 	}
 	var (
-		owned bool
-		exts  = []*devhub.Extension{}
+		app  *devhub.App
+		exts = []*devhub.Extension{}
 	)
 	// The limits keep an app's extensions far below a page (1 MB), so this
 	// loops only if they ever stop doing so.
 	for {
 		out, err := s.db.Query(ctx, in)
 		if err != nil {
-			return nil, wrap("list extensions of "+appID, err)
+			return nil, nil, wrap("list extensions of "+appID, err)
 		}
 		for _, it := range out.Items {
 			// The range also holds the app's deletion record (SK DELETED).
@@ -351,20 +378,22 @@ func (s *Store) ListExtensions(ctx context.Context, company, appID string) ([]*d
 			case typeApp:
 				a, err := decodeApp(it)
 				if err != nil {
-					return nil, err
+					return nil, nil, err
 				}
-				owned = a.OwnedBy(company)
+				if a.OwnedBy(company) {
+					app = a
+				}
 			case typeExtension:
 				e, err := decodeExtension(it)
 				if err != nil {
-					return nil, err
+					return nil, nil, err
 				}
 				exts = append(exts, e)
 			}
 		}
-		if !owned {
+		if app == nil {
 			// The app item sorts first: without it nothing else is the caller's.
-			return nil, errAppNotFound(appID)
+			return nil, nil, errAppNotFound(appID)
 		}
 		if out.LastEvaluatedKey == nil {
 			break
@@ -378,7 +407,7 @@ func (s *Store) ListExtensions(ctx context.Context, company, appID string) ([]*d
 		}
 		return strings.Compare(a.ID, b.ID)
 	})
-	return exts, nil
+	return app, exts, nil
 }
 
 // UpdateExtension replaces prev by next, provided the stored version is
@@ -413,7 +442,7 @@ func (s *Store) UpdateExtension(ctx context.Context, company string, prev, next 
 	}
 	err = s.transact(ctx, items)
 	if reasons := cancellationReasons(err); reasons != nil {
-		return writeOutcome(err, reasons, next, acquire, release)
+		return writeOutcome(err, reasons, next, company, acquire, release)
 	}
 	if err != nil {
 		return wrap("update extension "+next.ID, err)
@@ -440,7 +469,7 @@ func (s *Store) DeleteExtension(ctx context.Context, company string, e *devhub.E
 	}
 	err := s.transact(ctx, items)
 	if reasons := cancellationReasons(err); reasons != nil {
-		return writeOutcome(err, reasons, e, nil, release)
+		return writeOutcome(err, reasons, e, company, nil, release)
 	}
 	if err != nil {
 		return wrap("delete extension "+e.ID, err)
@@ -451,10 +480,10 @@ func (s *Store) DeleteExtension(ctx context.Context, company string, e *devhub.E
 // writeOutcome explains a cancelled update or delete, whose items are the
 // app check, the extension's write, then the slots: the app first (gone
 // means everything under it is), then the extension, then its slots.
-func writeOutcome(err error, reasons []types.CancellationReason, e *devhub.Extension, acquire, release []devhub.Slot) error {
+func writeOutcome(err error, reasons []types.CancellationReason, e *devhub.Extension, company string, acquire, release []devhub.Slot) error {
 	switch {
 	case failed(reasons, 0):
-		return errAppNotFound(e.AppID)
+		return appCheckOutcome(reasons[0], e.AppID, company)
 	case failed(reasons, 1) && reasons[1].Item == nil:
 		return errExtensionNotFound(e.ID)
 	case failed(reasons, 1):

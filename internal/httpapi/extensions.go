@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -32,6 +33,69 @@ type ExtensionStore interface {
 	// ENOTFOUND, ECONFLICT (the version moved since the read; matches
 	// dynamo.ErrStale).
 	DeleteExtension(ctx context.Context, company string, e *devhub.Extension) error
+	// AppExtensions returns the app and its live extensions in one read.
+	// Errors: ENOTFOUND (app).
+	AppExtensions(ctx context.Context, company, appID string) (*devhub.App, []*devhub.Extension, error)
+	// MergePendingExtensions writes next (prev approved) and applies prev's
+	// pending extension writes and their slots, atomically. Errors:
+	// ENOTFOUND, ECONFLICT (changed since read, or a limit).
+	MergePendingExtensions(ctx context.Context, prev, next *devhub.App) error
+}
+
+// Writes to the extensions of an approved public app (unpublished or
+// published) are not made: the store refuses them with
+// devhub.ErrHeldForReview (or the read shows the app approved), and they are
+// held in the app's pending changes, answered 202 with the pending write.
+// The live extensions keep serving meanwhile.
+
+// pendingWrite is the answer to a held extension write.
+type pendingWrite struct {
+	devhub.PendingExtension
+	AppVersion int `json:"app_version"`
+}
+
+// holdExtension holds the write of extension extID (next: its new state, nil
+// to delete it) on the approved app appID: one Query, then one conditional
+// write of the app item. check, when not nil, sees the extension's current
+// state (live or pending) and returns its next state.
+func (s *Server) holdExtension(w http.ResponseWriter, r *http.Request, company, appID, extID string, next *devhub.Extension,
+	check func(cur *devhub.Extension) (*devhub.Extension, bool, error)) error {
+	a, live, err := s.Extensions.AppExtensions(r.Context(), company, appID)
+	if err != nil {
+		return err
+	}
+	if !a.HoldsExtensionWrites() {
+		return devhub.Errorf(devhub.ECONFLICT, "App %q changed status meanwhile; retry.", appID)
+	}
+	conditional := false
+	if check != nil {
+		var cur *devhub.Extension
+		for _, e := range a.EffectiveExtensions(live) {
+			if e.ID == extID {
+				cur = e
+			}
+		}
+		if cur == nil {
+			return devhub.Errorf(devhub.ENOTFOUND, "Extension %q was not found.", extID)
+		}
+		if next, conditional, err = check(cur); err != nil {
+			return err
+		}
+	}
+	nextApp, op, err := a.HoldExtension(live, extID, next, s.Now())
+	if err != nil {
+		return err
+	}
+	if err := s.Apps.UpdateApp(r.Context(), nextApp, a.Version); err != nil {
+		return preconditionIfConditional(err, conditional)
+	}
+	return writeJSON(w, http.StatusAccepted, pendingWrite{PendingExtension: *op, AppVersion: nextApp.Version})
+}
+
+// heldApp reports whether a read's outcome shows an approved app whose
+// extension writes are held.
+func heldApp(a *devhub.App, err error) bool {
+	return a != nil && a.HoldsExtensionWrites() && (err == nil || devhub.ErrorCode(err) == devhub.ENOTFOUND)
 }
 
 // ExtensionsRoutes are the routes of the extensions function.
@@ -110,6 +174,9 @@ func (s *Server) createExtension(w http.ResponseWriter, r *http.Request) error {
 		rec.Status, rec.Location = http.StatusCreated, location
 	}
 	prev, err := s.Extensions.CreateExtension(r.Context(), id.CompanyID, e, rec)
+	if errors.Is(err, devhub.ErrHeldForReview) {
+		return s.holdExtension(w, r, id.CompanyID, appID, e.ID, e, nil)
+	}
 	if err != nil {
 		return err
 	}
@@ -171,7 +238,17 @@ func (s *Server) patchExtension(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(body, &patch); err != nil {
 		return err
 	}
-	_, e, err := s.Extensions.GetExtension(r.Context(), id.CompanyID, appID, extID)
+	a, e, err := s.Extensions.GetExtension(r.Context(), id.CompanyID, appID, extID)
+	if heldApp(a, err) {
+		return s.holdExtension(w, r, id.CompanyID, appID, extID, nil, func(cur *devhub.Extension) (*devhub.Extension, bool, error) {
+			conditional, err := checkIfMatch(r, cur.Version)
+			if err != nil {
+				return nil, false, err
+			}
+			next, err := patch.Apply(cur, s.Schemas, s.Now())
+			return next, conditional, err
+		})
+	}
 	if err != nil {
 		return err
 	}
@@ -194,7 +271,13 @@ func (s *Server) deleteExtension(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	_, e, err := s.Extensions.GetExtension(r.Context(), id.CompanyID, appID, extID)
+	a, e, err := s.Extensions.GetExtension(r.Context(), id.CompanyID, appID, extID)
+	if heldApp(a, err) {
+		return s.holdExtension(w, r, id.CompanyID, appID, extID, nil, func(cur *devhub.Extension) (*devhub.Extension, bool, error) {
+			conditional, err := checkIfMatch(r, cur.Version)
+			return nil, conditional, err
+		})
+	}
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 	"time"
 
@@ -72,7 +73,14 @@ func (s *Server) move(m devhub.Move) func(http.ResponseWriter, *http.Request) er
 		if err != nil {
 			return err
 		}
-		if err := s.Apps.UpdateApp(r.Context(), next, a.Version); err != nil {
+		write := s.Apps.UpdateApp
+		if m == devhub.MoveApprove && a.PendingChanges != nil && len(a.PendingChanges.Extensions) > 0 {
+			// Held extension writes merge with the app in one transaction.
+			write = func(ctx context.Context, next *devhub.App, _ int) error {
+				return s.Extensions.MergePendingExtensions(ctx, a, next)
+			}
+		}
+		if err := write(r.Context(), next, a.Version); err != nil {
 			return preconditionIfConditional(err, conditional)
 		}
 		return writeAppFor(w, http.StatusOK, next, id)
