@@ -49,37 +49,49 @@ func benchRequest(b *testing.B, method, path, body string, sdk func(b *testing.B
 	}
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
+	var call func() error
+	if sdk != nil {
+		call = sdk(b, e, appID)
+	}
 	e.meter.Reset()
 	b.ResetTimer() // the set-up above must not count, nor steer b.N
-	cpu, allocs := measure(b, serve)
-	b.StopTimer()
-	b.ReportMetric(float64(e.meter.Total())/float64(b.N), "ddb-calls/op")
-	if sdk == nil {
-		return
-	}
-	call := sdk(b, e, appID)
-	sdkCPU, sdkAllocs := measure(b, func() {
-		if err := call(); err != nil {
-			b.Fatal(err)
+	// Request and bare SDK call alternate, so that both see the same state
+	// of the machine, the GC and DynamoDB Local.
+	var cpu, sdkCPU time.Duration
+	var allocs, sdkAllocs uint64
+	for range b.N {
+		c, a := measure(serve)
+		cpu, allocs = cpu+c, allocs+a
+		if call != nil {
+			b.StopTimer()
+			c, a = measure(func() {
+				if err := call(); err != nil {
+					b.Fatal(err)
+				}
+			})
+			sdkCPU, sdkAllocs = sdkCPU+c, sdkAllocs+a
+			b.StartTimer()
 		}
-	})
-	b.ReportMetric(float64(cpu-sdkCPU)/1e3, "handler-cpu-µs/op")
-	b.ReportMetric(allocs-sdkAllocs, "handler-allocs/op")
+	}
+	b.StopTimer()
+	n := float64(b.N)
+	b.ReportMetric(float64(e.meter.Total())/n, "ddb-calls/op")
+	if call != nil {
+		b.ReportMetric(float64(cpu-sdkCPU)/n/1e3, "handler-cpu-µs/op")
+		b.ReportMetric((float64(allocs)-float64(sdkAllocs))/n, "handler-allocs/op")
+	}
 }
 
-// measure runs f b.N times and returns its thread CPU time and heap
-// allocations per run.
-func measure(b *testing.B, f func()) (cpu time.Duration, allocs float64) {
+// measure runs f once and returns the thread CPU time and heap allocations
+// it took.
+func measure(f func()) (time.Duration, uint64) {
 	var before, after runtime.MemStats
-	runtime.GC()
 	runtime.ReadMemStats(&before)
 	start := threadCPU()
-	for range b.N {
-		f()
-	}
-	cpu = (threadCPU() - start) / time.Duration(b.N)
+	f()
+	cpu := threadCPU() - start
 	runtime.ReadMemStats(&after)
-	return cpu, float64(after.Mallocs-before.Mallocs) / float64(b.N)
+	return cpu, after.Mallocs - before.Mallocs
 }
 
 // bareGetItem is the SDK call GET /v1/apps/{id} makes, made directly.
