@@ -189,9 +189,18 @@ func (s *Server) listApps(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	return writeAppPage(w, page, id)
+}
+
+// writeAppPage renders a page of apps for the caller: client secrets only
+// for its own company's apps.
+func writeAppPage(w http.ResponseWriter, page dynamo.Page[*devhub.App], id devhub.Identity) error {
 	views := make([]appView, len(page.Items))
 	for i, a := range page.Items {
 		views[i] = viewApp(a)
+		if !a.OwnedBy(id.CompanyID) {
+			views[i].ClientSecret = ""
+		}
 	}
 	return writeJSON(w, http.StatusOK, newList(views, page.NextCursor))
 }

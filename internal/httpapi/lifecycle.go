@@ -120,12 +120,7 @@ func (s *Server) reviewQueue(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	views := make([]appView, len(page.Items))
-	for i, a := range page.Items {
-		views[i] = viewApp(a)
-		views[i].ClientSecret = ""
-	}
-	return writeJSON(w, http.StatusOK, newList(views, page.NextCursor))
+	return writeAppPage(w, page, id)
 }
 
 type rotateRequest struct {
