@@ -297,11 +297,19 @@ func (s *Store) CreateApp(ctx context.Context, a *devhub.App, rec *Idempotency) 
 // readVersion (what the caller read before computing next). Errors:
 // ENOTFOUND (deleted meanwhile), ECONFLICT (changed meanwhile).
 func (s *Store) UpdateApp(ctx context.Context, next *devhub.App, readVersion int) error {
+	_, err := s.UpdateAppRemembering(ctx, next, readVersion, nil)
+	return err
+}
+
+// UpdateAppRemembering is UpdateApp for a POST that carries an
+// Idempotency-Key: rec is written in the same transaction, and when its key
+// was used before nothing is written and the earlier record comes back.
+func (s *Store) UpdateAppRemembering(ctx context.Context, next *devhub.App, readVersion int, rec *Idempotency) (*Idempotency, error) {
 	app, client, err := appItems(next)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+	items := []types.TransactWriteItem{
 		{Put: &types.Put{
 			TableName: &s.table, Item: app,
 			ConditionExpression:                 aws.String("version = :v"),
@@ -309,8 +317,19 @@ func (s *Store) UpdateApp(ctx context.Context, next *devhub.App, readVersion int
 			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 		}},
 		{Put: &types.Put{TableName: &s.table, Item: client}},
-	}})
-	return appWriteOutcome(err, "update app", next.ID)
+	}
+	if rec != nil {
+		put, err := s.idempotencyPut(rec, s.Now())
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, types.TransactWriteItem{Put: put})
+	}
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	if reasons := cancellationReasons(err); rec != nil && failed(reasons, 2) && reasons[2].Item != nil {
+		return decodeIdempotency(reasons[2].Item, rec)
+	}
+	return nil, appWriteOutcome(err, "update app", next.ID)
 }
 
 // appWriteOutcome maps the result of a transaction whose first item is the

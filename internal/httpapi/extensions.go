@@ -59,7 +59,7 @@ type pendingWrite struct {
 // write of the app item. check, when not nil, sees the extension's current
 // state (live or pending) and returns its next state.
 func (s *Server) holdExtension(w http.ResponseWriter, r *http.Request, company, appID, extID string, next *devhub.Extension,
-	check func(cur *devhub.Extension) (*devhub.Extension, bool, error)) error {
+	check func(cur *devhub.Extension) (*devhub.Extension, bool, error), rec *devhub.Idempotency) error {
 	a, live, err := s.Extensions.AppExtensions(r.Context(), company, appID)
 	if err != nil {
 		return err
@@ -86,10 +86,21 @@ func (s *Server) holdExtension(w http.ResponseWriter, r *http.Request, company, 
 	if err != nil {
 		return err
 	}
-	if err := s.Apps.UpdateApp(r.Context(), nextApp, a.Version); err != nil {
+	res := pendingWrite{PendingExtension: *op, AppVersion: nextApp.Version}
+	if rec != nil { // a held create remembers its answer, as a created one does
+		if rec.Body, err = json.Marshal(res); err != nil {
+			return err
+		}
+		rec.Status, rec.Location = http.StatusAccepted, ""
+	}
+	prev, err := s.Apps.UpdateAppRemembering(r.Context(), nextApp, a.Version, rec)
+	if err != nil {
 		return preconditionIfConditional(err, conditional)
 	}
-	return writeJSON(w, http.StatusAccepted, pendingWrite{PendingExtension: *op, AppVersion: nextApp.Version})
+	if prev != nil {
+		return replay(w, prev, rec)
+	}
+	return writeJSON(w, http.StatusAccepted, res)
 }
 
 // heldApp reports whether a read's outcome shows an approved app whose
@@ -175,7 +186,7 @@ func (s *Server) createExtension(w http.ResponseWriter, r *http.Request) error {
 	}
 	prev, err := s.Extensions.CreateExtension(r.Context(), id.CompanyID, e, rec)
 	if errors.Is(err, devhub.ErrHeldForReview) {
-		return s.holdExtension(w, r, id.CompanyID, appID, e.ID, e, nil)
+		return s.holdExtension(w, r, id.CompanyID, appID, e.ID, e, nil, rec)
 	}
 	if err != nil {
 		return err
@@ -247,7 +258,7 @@ func (s *Server) patchExtension(w http.ResponseWriter, r *http.Request) error {
 			}
 			next, err := patch.Apply(cur, s.Schemas, s.Now())
 			return next, conditional, err
-		})
+		}, nil)
 	}
 	if err != nil {
 		return err
@@ -276,7 +287,7 @@ func (s *Server) deleteExtension(w http.ResponseWriter, r *http.Request) error {
 		return s.holdExtension(w, r, id.CompanyID, appID, extID, nil, func(cur *devhub.Extension) (*devhub.Extension, bool, error) {
 			conditional, err := checkIfMatch(r, cur.Version)
 			return nil, conditional, err
-		})
+		}, nil)
 	}
 	if err != nil {
 		return err

@@ -203,3 +203,22 @@ func TestPendingExtensionsRejected(t *testing.T) {
 		t.Fail()
 	}
 }
+
+// TestHeldCreateIdempotent: a retried POST of a held create replays the
+// first answer instead of holding a second create.
+func TestHeldCreateIdempotent(t *testing.T) {
+	e := newEnv(t)
+	base, _ := callbackServers(t, e)
+	a, _ := approvedApp(t, e, base)
+	body := `{"type":"link_action","name":"Send quote","url":"https://example.com/q","locations":["deal_details"]}`
+	first := e.do(t, "POST", extPath(a.ID), &alice, body, "Idempotency-Key", "held-1").want(t, http.StatusAccepted)
+	again := e.do(t, "POST", extPath(a.ID), &alice, body, "Idempotency-Key", "held-1").want(t, http.StatusAccepted)
+	if string(again.Body) != string(first.Body) || again.Header.Get("Idempotent-Replayed") != "true" {
+		t.Errorf("replay: %s vs %s", again.Body, first.Body)
+	}
+	if p := e.pending(t, a.ID); p.PendingChanges == nil || len(p.PendingChanges.Extensions) != 1 {
+		t.Errorf("pending: %+v", p.PendingChanges)
+	}
+	e.do(t, "POST", extPath(a.ID), &alice, strings.Replace(body, "Send", "Make", 1), "Idempotency-Key", "held-1").
+		want(t, http.StatusUnprocessableEntity)
+}

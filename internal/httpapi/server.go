@@ -41,6 +41,10 @@ type AppStore interface {
 	ListAppsByStatus(ctx context.Context, status devhub.AppStatus, cursor string, limit int) (dynamo.Page[*devhub.App], error)
 	// UpdateApp errors: ENOTFOUND, ECONFLICT (version moved since read).
 	UpdateApp(ctx context.Context, next *devhub.App, readVersion int) error
+	// UpdateAppRemembering is UpdateApp with an Idempotency-Key's record
+	// written atomically; when the key was used before it writes nothing and
+	// returns the earlier record.
+	UpdateAppRemembering(ctx context.Context, next *devhub.App, readVersion int, rec *devhub.Idempotency) (*devhub.Idempotency, error)
 	// DeleteApp errors: ENOTFOUND, ECONFLICT.
 	DeleteApp(ctx context.Context, a *devhub.App, reason, by string) error
 }
