@@ -1,13 +1,18 @@
 package httpapi_test
 
 import (
+	"context"
 	"maps"
 	"net/http"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/devhub-oss/devhub/internal/devhub"
+	"github.com/devhub-oss/devhub/internal/dynamo/dynamotest"
 )
 
 // approvedApp returns a public app past review (unpublished) with the live
@@ -221,4 +226,31 @@ func TestHeldCreateIdempotent(t *testing.T) {
 	}
 	e.do(t, "POST", extPath(a.ID), &alice, strings.Replace(body, "Send", "Make", 1), "Idempotency-Key", "held-1").
 		want(t, http.StatusUnprocessableEntity)
+}
+
+// TestMergeRefusedWhenSlotMoved: if a slot's count changed after the write
+// was held (here forced directly in the table, as a concurrent write would),
+// approval is refused and nothing of the merge is written.
+func TestMergeRefusedWhenSlotMoved(t *testing.T) {
+	e := newEnv(t)
+	base, _ := callbackServers(t, e)
+	a, _ := approvedApp(t, e, base)
+	e.do(t, "POST", extPath(a.ID), &alice, validExtension(devhub.ExtFloatingWindow)).want(t, http.StatusAccepted)
+	e.move(t, alice, a.ID, "review", nil).want(t, http.StatusOK)
+	db := dynamotest.Client(t)
+	_, err := db.PutItem(context.Background(), &dynamodb.PutItemInput{TableName: aws.String(e.store.Table()),
+		Item: map[string]types.AttributeValue{
+			"PK": &types.AttributeValueMemberS{Value: "APP#" + a.ID}, "SK": &types.AttributeValueMemberS{Value: "SLOT#floating_window"},
+			"type": &types.AttributeValueMemberS{Value: "slot"}, "version": &types.AttributeValueMemberN{Value: "1"},
+			"count": &types.AttributeValueMemberN{Value: "1"},
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.move(t, reviewer, a.ID, "approve", nil).want(t, http.StatusConflict)
+	var live struct{ Data []extension }
+	e.do(t, "GET", extPath(a.ID), &alice, nil).want(t, http.StatusOK).decode(t, &live)
+	if p := e.pending(t, a.ID); len(live.Data) != 0 || p.PendingChanges == nil || !p.PendingChanges.InReview {
+		t.Errorf("a refused merge changed something: live %d, pending %+v", len(live.Data), p.PendingChanges)
+	}
 }
