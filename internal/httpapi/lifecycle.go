@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"time"
 
@@ -136,11 +137,19 @@ type rotateResponse struct {
 }
 
 func (s *Server) rotateSecret(w http.ResponseWriter, r *http.Request) error {
-	if err := identity(r.Context()).CanDevelop(); err != nil {
+	id := identity(r.Context())
+	if err := id.CanDevelop(); err != nil {
 		return err
 	}
 	var req rotateRequest
-	if _, err := readJSON(w, r, &req, true); err != nil {
+	body, err := readJSON(w, r, &req, true)
+	if err != nil {
+		return err
+	}
+	// A retried rotation must not rotate twice: the secret it returned would
+	// be lost (moves need no key: a repeated move is refused by the status).
+	rec, err := idempotencyRecord(r, id, body)
+	if err != nil {
 		return err
 	}
 	grace := devhub.DefaultSecretGrace
@@ -160,12 +169,23 @@ func (s *Server) rotateSecret(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	next := a.RotateSecret(grace, s.Now())
-	if err := s.Apps.UpdateApp(r.Context(), next, a.Version); err != nil {
-		return preconditionIfConditional(err, conditional)
-	}
-	w.Header().Set("ETag", etag(next.Version))
-	return writeJSON(w, http.StatusOK, rotateResponse{
+	res := rotateResponse{
 		ClientID: next.ClientID, ClientSecret: next.ClientSecret, GracePeriodSeconds: int64(grace / time.Second),
 		PreviousSecretValidUntil: next.PreviousSecretUntil.Format(time.RFC3339), Version: next.Version,
-	})
+	}
+	if rec != nil {
+		if rec.Body, err = json.Marshal(res); err != nil {
+			return err
+		}
+		rec.Status = http.StatusOK
+	}
+	prev, err := s.Apps.UpdateAppRemembering(r.Context(), next, a.Version, rec)
+	if err != nil {
+		return preconditionIfConditional(err, conditional)
+	}
+	if prev != nil {
+		return replay(w, prev, rec)
+	}
+	w.Header().Set("ETag", etag(next.Version))
+	return writeJSON(w, http.StatusOK, res)
 }

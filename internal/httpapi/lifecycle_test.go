@@ -301,4 +301,21 @@ func TestRotateSecret(t *testing.T) {
 	e.do(t, "POST", "/v1/apps/"+a.ID+"/secret", &alice, `{"grace_period_seconds":999999}`).want(t, http.StatusUnprocessableEntity)
 	e.do(t, "POST", "/v1/apps/"+a.ID+"/secret", &bob, nil).want(t, http.StatusNotFound)
 	e.do(t, "POST", "/v1/apps/"+a.ID+"/secret", &alice, nil, "If-Match", `"1"`).want(t, http.StatusPreconditionFailed)
+
+	t.Run("RetryDoesNotRotateTwice", func(t *testing.T) {
+		first := e.do(t, "POST", "/v1/apps/"+a.ID+"/secret", &alice, nil, "Idempotency-Key", "rot-1").want(t, http.StatusOK)
+		again := e.do(t, "POST", "/v1/apps/"+a.ID+"/secret", &alice, nil, "Idempotency-Key", "rot-1").want(t, http.StatusOK)
+		if string(again.Body) != string(first.Body) || again.Header.Get("Idempotent-Replayed") != "true" {
+			t.Errorf("replay: %s vs %s", again.Body, first.Body)
+		}
+		var rot struct {
+			ClientSecret string `json:"client_secret"`
+		}
+		first.decode(t, &rot)
+		var app devhub.App
+		e.do(t, "GET", "/v1/apps/"+a.ID, &alice, nil).want(t, http.StatusOK).decode(t, &app)
+		if app.ClientSecret != rot.ClientSecret {
+			t.Error("the retry rotated the secret again")
+		}
+	})
 }
