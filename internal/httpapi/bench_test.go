@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"context"
+	"github.com/devhub-oss/devhub/internal/benchclock"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -98,9 +99,9 @@ func benchRequest(b *testing.B, method, path, body string, sdk func(b *testing.B
 func measure(f func()) (time.Duration, uint64) {
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	start := threadCPU()
+	start := benchclock.ThreadCPU()
 	f()
-	cpu := threadCPU() - start
+	cpu := benchclock.ThreadCPU() - start
 	runtime.ReadMemStats(&after)
 	return cpu, after.Mallocs - before.Mallocs
 }

@@ -134,6 +134,23 @@ func (s *Server) user(r *http.Request) (devhub.Identity, error) {
 // sent to its callback: the client exists (for this user: a draft only for
 // its owner company), and redirect_uri, when given, is byte for byte the
 // registered callback. Until both hold, errors are pages, never redirects.
+// checkedClient resolves the request's client for the user and checks the
+// rest of the request, answering itself (an error page, or a redirect with
+// the error once the redirect URI is known to be the registered one) when
+// either fails.
+func (s *Server) checkedClient(w http.ResponseWriter, r *http.Request, ar authRequest, id devhub.Identity) (*devhub.App, bool) {
+	app, err := s.client(r, ar, id)
+	if err != nil {
+		s.writePage(w, r, err)
+		return nil, false
+	}
+	if e := checkRequest(ar); e != nil {
+		s.redirect(w, r, app, ar, redirectError(e))
+		return nil, false
+	}
+	return app, true
+}
+
 func (s *Server) client(r *http.Request, ar authRequest, id devhub.Identity) (*devhub.App, error) {
 	if ar.ClientID == "" || len(ar.ClientID) > 64 {
 		return nil, pageUnknownClient
@@ -231,13 +248,8 @@ func (s *Server) Authorize(w http.ResponseWriter, r *http.Request) {
 		s.writePage(w, r, err)
 		return
 	}
-	app, err := s.client(r, ar, id)
-	if err != nil {
-		s.writePage(w, r, err)
-		return
-	}
-	if e := checkRequest(ar); e != nil {
-		s.redirect(w, r, app, ar, redirectError(e))
+	app, ok := s.checkedClient(w, r, ar, id)
+	if !ok {
 		return
 	}
 	cb, _ := url.Parse(app.CallbackURL)
@@ -291,13 +303,8 @@ func (s *Server) Decide(w http.ResponseWriter, r *http.Request) {
 		s.writePage(w, r, pageStale)
 		return
 	}
-	app, err := s.client(r, ar, id)
-	if err != nil {
-		s.writePage(w, r, err)
-		return
-	}
-	if e := checkRequest(ar); e != nil {
-		s.redirect(w, r, app, ar, redirectError(e))
+	app, ok := s.checkedClient(w, r, ar, id)
+	if !ok {
 		return
 	}
 	switch form.Get("decision") {

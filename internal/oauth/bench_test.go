@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"github.com/devhub-oss/devhub/internal/benchclock"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -79,14 +80,14 @@ func BenchmarkCodeExchange(b *testing.B) {
 	defer runtime.UnlockOSThread()
 	e.meter.Reset()
 	b.ResetTimer()
-	start := threadCPU()
+	start := benchclock.ThreadCPU()
 	for i := range b.N {
 		exchange(codes[i])
 	}
-	handlerCPU := threadCPU() - start
+	handlerCPU := benchclock.ThreadCPU() - start
 	b.StopTimer()
 	trips := e.meter.Total()
-	start = threadCPU()
+	start = benchclock.ThreadCPU()
 	for i := range b.N {
 		if _, err := e.store.LookupCode(ctx, bares[i].code.Hash, a.ClientID); err != nil {
 			b.Fatal(err)
@@ -95,7 +96,7 @@ func BenchmarkCodeExchange(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	storeCPU := threadCPU() - start
+	storeCPU := benchclock.ThreadCPU() - start
 	n := float64(b.N)
 	b.ReportMetric(float64(handlerCPU-storeCPU)/n/1e3, "own-cpu-µs/op")
 	b.ReportMetric(float64(storeCPU)/n/1e3, "store-cpu-µs/op")
