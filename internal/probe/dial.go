@@ -2,6 +2,7 @@ package probe
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/netip"
 	"strconv"
@@ -86,6 +87,9 @@ func (p *Prober) dialContext(ctx context.Context, network, addr string) (net.Con
 	defer cancel()
 	for _, t := range targets {
 		conn, err := p.rawDial(context.WithValue(ctx, dialTargetKey{}, t), network, t.String())
+		if errors.Is(err, ErrNotAllowed) {
+			return nil, ErrNotAllowed // controlContext: not the checked address
+		}
 		if err != nil {
 			continue
 		}
@@ -95,9 +99,10 @@ func (p *Prober) dialContext(ctx context.Context, network, addr string) (net.Con
 		}
 		return conn, nil
 	}
-	// Why the connection failed (refused, reset, unreachable, timed out)
-	// stays here: telling it apart is what a port scanner needs.
-	return nil, ErrNotAllowed
+	// Every address was checked public (or allowed) before this point, so
+	// saying that none answered tells nothing about the private network;
+	// why (refused, reset, unreachable, timed out) stays here all the same.
+	return nil, ErrConnect
 }
 
 // resolve looks host up as an absolute name: with a trailing dot the
@@ -113,7 +118,13 @@ func (p *Prober) resolve(ctx context.Context, host string) ([]netip.Addr, error)
 	}
 	ips, err := p.resolver.LookupIPAddr(ctx, name)
 	if err != nil {
-		return nil, ErrNotAllowed
+		if ctx.Err() != nil {
+			return nil, ErrTimeout
+		}
+		return nil, ErrDNS
+	}
+	if len(ips) == 0 {
+		return nil, ErrDNS
 	}
 	out := make([]netip.Addr, 0, len(ips))
 	for _, ip := range ips {

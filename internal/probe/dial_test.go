@@ -22,8 +22,8 @@ func TestDialRebinding(t *testing.T) {
 
 	t.Run("FirstAnswerPublic", func(t *testing.T) {
 		got := p.Probe(context.Background(), "https://rebind.example.com/cb")
-		if got.OK || got.Error != ErrNotAllowed.Error() {
-			t.Errorf("Probe = %+v, want not OK with %q", got, ErrNotAllowed)
+		if got.OK || got.Error != ErrConnect.Error() { // the recording dialer connects nowhere
+			t.Errorf("Probe = %+v, want not OK with %q", got, ErrConnect)
 		}
 		if d, want := dialer.got(), []string{"93.184.216.34:443"}; !slices.Equal(d, want) {
 			t.Errorf("inner dialer got %q, want only the checked %q", d, want)
@@ -55,8 +55,8 @@ func TestDialContext(t *testing.T) {
 
 	t.Run("ChecksEveryAnswerDialsLiterals", func(t *testing.T) {
 		_, err := p.dialContext(context.Background(), "tcp", "public.example.com:443")
-		if !errors.Is(err, ErrNotAllowed) {
-			t.Errorf("dialContext error = %v, want ErrNotAllowed (the inner dialer fails)", err)
+		if !errors.Is(err, ErrConnect) {
+			t.Errorf("dialContext error = %v, want ErrConnect (the inner dialer fails)", err)
 		}
 		want := []string{"93.184.216.34:443", "[2606:2800:220:1:248:1893:25c8:1946]:443"}
 		if d := dialer.got(); !slices.Equal(d, want) {

@@ -36,10 +36,18 @@
 // multicast blocks. Go's standard library has no maintained list of its own.
 //
 // What the package must not do: tell its caller anything about non-public
-// destinations. Every refusal, and every failure to connect, reads the same
-// (ErrNotAllowed), so the result cannot be used as a port scanner for the
-// private network; a refusal of a non-public destination happens before any
-// connection is attempted. It never returns or logs the response body.
+// destinations. Every refusal reads the same (ErrNotAllowed, category
+// not_allowed, never naming the address), and a non-public destination is
+// refused before any connection is attempted, so the result cannot be used
+// as a port scanner for the private network. Everything else a Result says
+// in words, under a Category (errors.go): dns (the name does not resolve),
+// connect (no checked address accepted a connection), timeout, tls (with the
+// verification reason: unknown authority, expired, wrong name), status (an
+// answer of 500 or more, with the status) and redirect (an answer that is a
+// redirect, never followed; it counts as working). Those describe public
+// servers only. The one thing dns adds is whether a name resolves at all,
+// which the public DNS tells anyone. It never returns or logs the response
+// body.
 //
 // Options.AllowedHosts lets exact host:port pairs on private addresses through
 // for local runs and tests; the Lambda runtime API address

@@ -5,29 +5,11 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"errors"
 	"io"
 	"net"
 	"net/http"
 	"os"
 	"time"
-)
-
-// The messages below are the only ones a Result carries. They are written to
-// be shown to whoever submitted the URL.
-var (
-	// ErrNotAllowed is every refusal and every failure to connect: which of
-	// the two happened is exactly what must not leak.
-	ErrNotAllowed = errors.New("the URL is not allowed or not reachable")
-	// ErrTimeout: a connection was made but no answer came within the budget.
-	ErrTimeout = errors.New("the server did not answer in time")
-	// ErrTLS: the server's certificate was not valid for the host, or the TLS
-	// handshake failed.
-	ErrTLS = errors.New("the server's TLS certificate or handshake was not accepted")
-	// ErrServerError: the server answered with a 5xx status.
-	ErrServerError = errors.New("the server answered with an error status")
-
-	errCanceled = errors.New("the check was cancelled")
 )
 
 const (
@@ -53,8 +35,15 @@ type Result struct {
 	// Latency is the time until the response headers arrived, measured on the
 	// monotonic clock; 0 when there was no answer.
 	Latency time.Duration
-	// Error is one of the Err* messages of this package, "" when OK.
+	// Category says why the probe failed, or Redirect for an answer that
+	// is a redirect; "" for any other answer below 500.
+	Category Category
+	// Error is the failure in words, starting with the category ("status:
+	// the server answered 503 Service Unavailable; …"); "" when OK. It
+	// never names the address, and is the text of an *Error.
 	Error string
+	// Note is the words for a Redirect answer, "" otherwise.
+	Note string
 	// CheckedAt is when the probe started, from Options.Now.
 	CheckedAt time.Time
 }
@@ -176,15 +165,13 @@ func (p *Prober) Probe(ctx context.Context, rawURL string) Result {
 	res := Result{CheckedAt: p.now()}
 	u, err := p.parse(rawURL)
 	if err != nil {
-		res.Error = err.Error()
-		return res
+		return res.failed(err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, p.timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		res.Error = ErrNotAllowed.Error()
-		return res
+		return res.failed(ErrNotAllowed)
 	}
 	req.Header.Set("User-Agent", UserAgent)
 	req.Header.Set("Accept", "*/*")
@@ -192,8 +179,7 @@ func (p *Prober) Probe(ctx context.Context, rawURL string) Result {
 	start := time.Now()
 	resp, err := p.client.Do(req)
 	if err != nil {
-		res.Error = classify(err).Error()
-		return res
+		return res.failed(classify(err))
 	}
 	res.Latency = time.Since(start)
 	// The status is known; the body is only sipped so the server sees a
@@ -203,40 +189,20 @@ func (p *Prober) Probe(ctx context.Context, rawURL string) Result {
 
 	res.StatusCode = resp.StatusCode
 	res.OK = resp.StatusCode < 500
-	if !res.OK {
-		res.Error = ErrServerError.Error()
+	switch {
+	case !res.OK:
+		return res.failed(statusError(resp.StatusCode))
+	case resp.StatusCode >= 300 && resp.StatusCode < 400 && resp.Header.Get("Location") != "":
+		res.Category, res.Note = Redirect, redirectNote(resp.StatusCode)
 	}
 	return res
 }
 
-// classify maps a transport error to one of the package's messages. Refusals
-// are tested first so that nothing else can describe a refused destination.
-func classify(err error) error {
-	var (
-		netErr      net.Error
-		certErr     *tls.CertificateVerificationError
-		unknownAuth x509.UnknownAuthorityError
-		hostErr     x509.HostnameError
-		invalidErr  x509.CertificateInvalidError
-		alertErr    tls.AlertError
-		recordErr   tls.RecordHeaderError
-		opErr       *net.OpError
-	)
-	switch {
-	case errors.Is(err, ErrNotAllowed):
-		return ErrNotAllowed
-	case errors.As(err, &certErr), errors.As(err, &unknownAuth), errors.As(err, &hostErr),
-		errors.As(err, &invalidErr), errors.As(err, &alertErr), errors.As(err, &recordErr),
-		// crypto/tls reports an alert from the peer as this *net.OpError.
-		errors.As(err, &opErr) && opErr.Op == "remote error":
-		return ErrTLS
-	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
-		return ErrTimeout
-	case errors.Is(err, context.Canceled):
-		return errCanceled
-	default:
-		return ErrNotAllowed
-	}
+func (r Result) failed(err error) Result {
+	r.OK = false
+	r.Category = CategoryOf(err)
+	r.Error = err.Error()
+	return r
 }
 
 // guardedTransport repeats the static checks for every request, because

@@ -83,9 +83,13 @@ func TestProbe(t *testing.T) {
 		defer srv.Close()
 		p, _ := tlsProber(t, srv, Options{})
 		got := p.Probe(context.Background(), srv.URL)
-		want := Result{StatusCode: 500, Latency: got.Latency, Error: ErrServerError.Error(), CheckedAt: fixedNow}
+		want := Result{StatusCode: 500, Latency: got.Latency, Category: Status,
+			Error: "status: the server answered 500 Internal Server Error; a callback must answer below 500", CheckedAt: fixedNow}
 		if got != want {
 			t.Errorf("Probe = %+v, want %+v", got, want)
+		}
+		if strings.Contains(got.Error, "secret") {
+			t.Error("the result quotes the body")
 		}
 	})
 
@@ -101,7 +105,7 @@ func TestProbe(t *testing.T) {
 		start := time.Now()
 		got := p.Probe(context.Background(), srv.URL)
 		elapsed := time.Since(start)
-		if got.OK || got.StatusCode != 0 || got.Error != ErrTimeout.Error() {
+		if got.OK || got.StatusCode != 0 || got.Category != Timeout || got.Error != ErrTimeout.Error() {
 			t.Errorf("Probe = %+v, want not OK with %q", got, ErrTimeout)
 		}
 		if elapsed > 2*time.Second {
@@ -117,8 +121,9 @@ func TestProbe(t *testing.T) {
 		untrusted.AddCert(otherCA(t))
 		p, _ := tlsProber(t, srv, Options{RootCAs: untrusted})
 		got := p.Probe(context.Background(), srv.URL)
-		if got.OK || got.StatusCode != 0 || got.Error != ErrTLS.Error() {
-			t.Errorf("Probe = %+v, want not OK with %q", got, ErrTLS)
+		want := "tls: the certificate is signed by an unknown authority (self-signed, or a CA this platform does not trust)"
+		if got.OK || got.StatusCode != 0 || got.Category != TLS || got.Error != want {
+			t.Errorf("Probe = %+v, want not OK with %q", got, want)
 		}
 		if n := hits.Load(); n != 0 {
 			t.Errorf("server got %d requests over an unverified connection, want 0", n)
@@ -131,8 +136,8 @@ func TestProbe(t *testing.T) {
 		srv.StartTLS()
 		defer srv.Close()
 		p, _ := tlsProber(t, srv, Options{})
-		if got := p.Probe(context.Background(), srv.URL); got.OK || got.Error != ErrTLS.Error() {
-			t.Errorf("Probe of a TLS 1.1 server = %+v, want not OK with %q", got, ErrTLS)
+		if got := p.Probe(context.Background(), srv.URL); got.OK || got.Category != TLS || !strings.Contains(got.Error, "TLS 1.2") {
+			t.Errorf("Probe of a TLS 1.1 server = %+v, want not OK, category tls, naming TLS 1.2", got)
 		}
 	})
 
@@ -202,7 +207,7 @@ func TestProbe(t *testing.T) {
 		}
 	})
 
-	t.Run("ErrNotAllowedConnectionRefused", func(t *testing.T) {
+	t.Run("ErrConnectRefused", func(t *testing.T) {
 		srv := httptest.NewServer(http.NotFoundHandler())
 		addr := srv.Listener.Addr().String()
 		srv.Close() // Nothing listens there now.
@@ -212,9 +217,9 @@ func TestProbe(t *testing.T) {
 			Resolver:     newFakeResolver(t, nil),
 			DialContext:  dialer.DialContext,
 		})
-		// A closed port reads exactly like a refused destination.
-		if got := p.Probe(context.Background(), "http://"+addr+"/"); got.OK || got.Error != ErrNotAllowed.Error() {
-			t.Errorf("Probe of a closed port = %+v, want %q", got, ErrNotAllowed)
+		// Allowed (or public) destinations only get this far.
+		if got := p.Probe(context.Background(), "http://"+addr+"/"); got.OK || got.Category != Connect || got.Error != ErrConnect.Error() {
+			t.Errorf("Probe of a closed port = %+v, want %q", got, ErrConnect)
 		}
 	})
 
