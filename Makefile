@@ -21,12 +21,15 @@ run: deps
 test: deps
 	$(WITH_DDB) $(GO) test -race -count=1 ./...
 
-## lint: gofmt -s, go vet, staticcheck, and go.mod/go.sum tidy
+## lint: gofmt -s, go vet, staticcheck, go.mod/go.sum tidy; the SAM translator and cfn-lint (informational checks included) on template.yaml
 lint:
 	@out=$$(gofmt -s -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt -s needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
 	$(GO) mod tidy -diff
+	@command -v cfn-lint >/dev/null || { echo "cfn-lint is needed: pip install cfn-lint"; exit 1; }
+	python3 infra/sam/translate.py template.yaml >/dev/null
+	cfn-lint --include-checks I -- template.yaml
 
 ## build: bootstrap for every function (linux/arm64, stripped) into build/<name>/
 build: $(addprefix build/,$(addsuffix /bootstrap,$(FUNCTIONS)))

@@ -114,7 +114,7 @@ func TestCallbackProbeLambda(t *testing.T) {
 	})
 	t.Run("TemplateScheduleInput", func(t *testing.T) {
 		// What the deployed schedule sends is a sweep, too.
-		input := templateNode(t, "Resources", "CallbackProbeFunction", "Properties", "Events", "Sweep", "Properties", "Input").Value
+		input := templateNode(t, "Resources", "CallbackProbeSweepSchedule", "Properties", "Target", "Input").Value
 		out, err := handler(ctx, json.RawMessage(input))
 		if st, isStats := out.(sweep.Stats); err != nil || !isStats || st.Fresh != 2 {
 			t.Errorf("got %#v, %v", out, err)

@@ -33,7 +33,39 @@ const (
 	resStream = "!GetAtt Table.StreamArn"
 	resQueue  = "!GetAtt StreamFailureQueue.Arn"
 	resBus    = "!Sub arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/${EventBusName}"
+	resAll    = "*"
 )
+
+// accountLevelActions take no resource but "*" (the Service Authorization
+// Reference lists no resource type for them): the only actions that may be
+// granted on "*".
+var accountLevelActions = map[string]bool{
+	"dynamodb:ListStreams":     true,
+	"xray:PutTraceSegments":    true,
+	"xray:PutTelemetryRecords": true,
+}
+
+// runtimeGrants is what every function's role grants for the Lambda
+// runtime rather than for its code: writing to its own log group (which the
+// stack creates: no logs:CreateLogGroup), and X-Ray when the Tracing
+// parameter turns it on.
+func runtimeGrants(id string) map[string][]string {
+	own := "!GetAtt " + id + "LogGroup.Arn"
+	return map[string][]string{
+		"logs:CreateLogStream":     {own},
+		"logs:PutLogEvents":        {own},
+		"xray:PutTraceSegments":    {resAll},
+		"xray:PutTelemetryRecords": {resAll},
+	}
+}
+
+// wantGrants is everything id's role must grant: wantPolicies and
+// runtimeGrants.
+func wantGrants(id string) map[string][]string {
+	want := maps.Clone(wantPolicies[id])
+	maps.Copy(want, runtimeGrants(id))
+	return want
+}
 
 // wantPolicies is, per function, every IAM action its role needs and the
 // resources it needs it on. It is kept by hand, and checked both ways:
@@ -101,6 +133,7 @@ var wantPolicies = map[string]map[string][]string{
 		"dynamodb:DescribeStream":   {resStream},
 		"dynamodb:GetRecords":       {resStream},
 		"dynamodb:GetShardIterator": {resStream},
+		"dynamodb:ListStreams":      {resAll},
 		"sqs:SendMessage":           {resQueue},
 		"events:PutEvents":          {resBus},
 	},
@@ -108,9 +141,10 @@ var wantPolicies = map[string]map[string][]string{
 
 // eventSourceActions are granted for a function's event source, not for its
 // code: the DynamoDB stream's event source mapping polls with the function's
-// role. (SAM adds AWSLambdaDynamoDBExecutionRole for a DynamoDB event too;
-// the explicit grant names the one stream.) The value is the event type the
-// function must have for the action to be allowed.
+// role. (template.yaml declares that mapping as a plain
+// AWS::Lambda::EventSourceMapping: SAM's DynamoDB event would attach
+// AWSLambdaDynamoDBExecutionRole, every stream on "*".) The value is the
+// trigger the function must have for the action to be allowed.
 var eventSourceActions = map[string]string{
 	"dynamodb:DescribeStream":   "DynamoDB",
 	"dynamodb:GetRecords":       "DynamoDB",
@@ -121,23 +155,20 @@ var eventSourceActions = map[string]string{
 // grant is what template.yaml gives one function.
 type grant struct {
 	actions map[string][]string // action -> resources
-	events  map[string]bool     // event types (HttpApi, DynamoDB, ScheduleV2)
+	events  map[string]bool     // triggers: event types (HttpApi), and DynamoDB for a stream mapping
 	errs    []string            // policies that cannot be checked
 }
 
-// templateGrants reads every AWS::Serverless::Function's Policies from
-// template.yaml. Policies must be inline policy documents (a SAM policy
-// template or a managed policy cannot be checked action by action); a
-// statement under !If counts as granted.
+// templateGrants reads, for every AWS::Serverless::Function, the inline
+// policies of its role: Role must be !GetAtt <Id>Role.Arn, an
+// AWS::IAM::Role of the template with inline policies only (a managed
+// policy cannot be checked action by action). A statement under !If counts
+// as granted.
 func templateGrants(t *testing.T) map[string]*grant {
 	t.Helper()
 	resources := templateNode(t, "Resources")
 	out := map[string]*grant{}
-	for i := 0; i+1 < len(resources.Content); i += 2 {
-		id, res := resources.Content[i].Value, resources.Content[i+1]
-		if scalar(mapGet(res, "Type")) != "AWS::Serverless::Function" {
-			continue
-		}
+	for id, res := range templateFunctions(t) {
 		g := &grant{actions: map[string][]string{}, events: map[string]bool{}}
 		out[id] = g
 		props := mapGet(res, "Properties")
@@ -146,18 +177,29 @@ func templateGrants(t *testing.T) map[string]*grant {
 				g.events[scalar(mapGet(evs.Content[j], "Type"))] = true
 			}
 		}
-		pols := mapGet(props, "Policies")
-		if pols == nil {
+		role := mapGet(props, "Role")
+		if role == nil || role.Tag != "!GetAtt" || role.Value != id+"Role.Arn" {
+			g.errs = append(g.errs, "Role is not !GetAtt "+id+"Role.Arn (SAM would make a role and attach its own policies)")
 			continue
 		}
-		if pols.Kind != yaml.SequenceNode {
-			g.errs = append(g.errs, "Policies is not a list of policy documents")
+		roleRes := mapGet(resources, id+"Role")
+		if scalar(mapGet(roleRes, "Type")) != "AWS::IAM::Role" {
+			g.errs = append(g.errs, id+"Role is not an AWS::IAM::Role")
+			continue
+		}
+		roleProps := mapGet(roleRes, "Properties")
+		if mapGet(roleProps, "ManagedPolicyArns") != nil || mapGet(roleProps, "PermissionsBoundary") != nil {
+			g.errs = append(g.errs, id+"Role has managed policies; only inline ones can be checked")
+		}
+		pols := mapGet(roleProps, "Policies")
+		if pols == nil || pols.Kind != yaml.SequenceNode {
+			g.errs = append(g.errs, id+"Role: Policies is not a list of inline policies")
 			continue
 		}
 		for _, p := range pols.Content {
-			st := mapGet(p, "Statement")
-			if p.Kind != yaml.MappingNode || st == nil {
-				g.errs = append(g.errs, "a policy that is not an inline policy document (line "+strconv.Itoa(p.Line)+")")
+			st := mapGet(mapGet(p, "PolicyDocument"), "Statement")
+			if st == nil {
+				g.errs = append(g.errs, "a policy without PolicyDocument.Statement (line "+strconv.Itoa(p.Line)+")")
 				continue
 			}
 			for _, s := range st.Content {
@@ -170,7 +212,7 @@ func templateGrants(t *testing.T) map[string]*grant {
 				}
 				var res []string
 				for _, r := range list(mapGet(s, "Resource")) {
-					res = append(res, strings.TrimSpace(r.Tag+" "+r.Value))
+					res = append(res, render(r))
 				}
 				for _, a := range list(mapGet(s, "Action")) {
 					g.actions[a.Value] = append(g.actions[a.Value], res...)
@@ -178,7 +220,30 @@ func templateGrants(t *testing.T) map[string]*grant {
 			}
 		}
 	}
+	// Stream triggers: plain event source mappings on the table's stream.
+	for i := 0; i+1 < len(resources.Content); i += 2 {
+		props := mapGet(resources.Content[i+1], "Properties")
+		if scalar(mapGet(resources.Content[i+1], "Type")) != "AWS::Lambda::EventSourceMapping" {
+			continue
+		}
+		fn, src := mapGet(props, "FunctionName"), mapGet(props, "EventSourceArn")
+		if g := out[scalar(fn)]; g != nil && fn.Tag == "!Ref" && render(src) == resStream {
+			g.events["DynamoDB"] = true
+		}
+	}
 	return out
+}
+
+// render is a scalar as written, its short tag included: "!GetAtt
+// Table.Arn", "*".
+func render(n *yaml.Node) string {
+	if n == nil {
+		return ""
+	}
+	if strings.HasPrefix(n.Tag, "!!") {
+		return n.Value
+	}
+	return strings.TrimSpace(n.Tag + " " + n.Value)
 }
 
 func mapGet(n *yaml.Node, key string) *yaml.Node {
@@ -212,18 +277,19 @@ func list(n *yaml.Node) []*yaml.Node {
 }
 
 // TestTemplatePolicyActions: each function's role grants exactly the actions
-// of wantPolicies, on exactly its resources, from inline documents only.
+// of wantPolicies and runtimeGrants, on exactly their resources, from inline
+// documents only.
 func TestTemplatePolicyActions(t *testing.T) {
 	grants := templateGrants(t)
 	for id, g := range grants {
 		for _, e := range g.errs {
 			t.Errorf("%s: %s", id, e)
 		}
-		want, ok := wantPolicies[id]
-		if !ok {
+		if _, ok := wantPolicies[id]; !ok {
 			t.Errorf("%s: not in wantPolicies; add what its code calls", id)
 			continue
 		}
+		want := wantGrants(id)
 		for a, res := range g.actions {
 			w, ok := want[a]
 			if !ok {
