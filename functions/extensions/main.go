@@ -10,6 +10,6 @@ import (
 
 func main() {
 	cfg, srv := service.MustInit()
-	srv.Schemas = jsonschema.New()
+	srv.Hub.Schemas = jsonschema.New()
 	lambda.Start(service.LambdaHandler(srv.Handler(srv.FunctionRoutes()["extensions"]), cfg.BasePath))
 }

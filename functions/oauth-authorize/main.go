@@ -10,7 +10,6 @@ package main
 import (
 	"log/slog"
 	"os"
-	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/devhub-oss/devhub/internal/auth"
@@ -35,7 +34,7 @@ func main() {
 	if err != nil {
 		fail(logger, err)
 	}
-	srv := &httpapi.Server{Verifier: verifier, Logger: logger, Now: time.Now, IssuerURL: cfg.IssuerURL}
+	srv := &httpapi.Server{Verifier: verifier, Logger: logger}
 	srv.OAuth = oauth.New(oauth.Options{Store: oauth.ConsentStore(store.GetAppByClientID, store.Consent),
 		Verifier: verifier, Issuer: cfg.IssuerURL, APIDomain: cfg.APIDomain, Secret: cfg.JWTSecret,
 		Logger: logger, RequestID: httpapi.RequestID})

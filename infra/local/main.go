@@ -65,7 +65,7 @@ func run(ctx context.Context, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	srv.Schemas = jsonschema.New()
+	srv.Hub.Schemas = jsonschema.New()
 	srv.OAuth = oauth.New(oauth.Options{Store: store, Verifier: srv.Verifier, Issuer: cfg.IssuerURL,
 		APIDomain: cfg.APIDomain, Secret: cfg.JWTSecret, Logger: logger, RequestID: httpapi.RequestID})
 	if err := store.EnsureTable(ctx); err != nil {
@@ -77,7 +77,7 @@ func run(ctx context.Context, out io.Writer) error {
 	}
 	handler := srv.Handler(groups...)
 	sweepCtx, stopSweeps := context.WithCancel(ctx)
-	sweeps, err := startSweeps(sweepCtx, store, srv.Prober, logger)
+	sweeps, err := startSweeps(sweepCtx, store, srv.Hub.Prober, logger)
 	if err != nil {
 		stopSweeps()
 		return err

@@ -350,10 +350,9 @@ func appWriteOutcome(err error, op, id string) error {
 
 func errAppChanged(id string) error { return errChanged("App", id) }
 
-// ErrStale marks an ECONFLICT that means "changed since it was read", as
-// opposed to "a limit is reached": a client that sent If-Match gets 412 for
-// the first and 409 for the second, which share a code.
-var ErrStale = errors.New("dynamo: item changed since it was read")
+// ErrStale marks an ECONFLICT that means "changed since it was read"
+// (devhub.ErrStale, where the use cases that test it can see it).
+var ErrStale = devhub.ErrStale
 
 func errChanged(kind, id string) error {
 	return errors.Join(
@@ -399,11 +398,9 @@ func (s *Store) DeleteApp(ctx context.Context, a *devhub.App, reason, by string)
 	return appWriteOutcome(err, "delete app", a.ID)
 }
 
-// Page is one page of a list and the cursor of the next ("" at the end).
-type Page[T any] struct {
-	Items      []T
-	NextCursor string
-}
+// Page is one page of a list and the cursor of the next ("" at the end):
+// devhub.Page, so that the use cases' store interfaces name no store type.
+type Page[T any] = devhub.Page[T]
 
 // ListApps returns a page of the company's apps, newest first. cursor is
 // what a previous page returned, or "". Errors: EMALFORMED (bad cursor).

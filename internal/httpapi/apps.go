@@ -1,16 +1,12 @@
 package httpapi
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"net/http"
-	"regexp"
 	"time"
 
 	"github.com/devhub-oss/devhub/internal/devhub"
-	"github.com/devhub-oss/devhub/internal/dynamo"
+	"github.com/devhub-oss/devhub/internal/hub"
 )
 
 // AppsRoutes are the routes of the apps function, which also serves the
@@ -26,28 +22,12 @@ func (s *Server) AppsRoutes() []Route {
 	}, s.lifecycleRoutes()...)
 }
 
-var appIDPattern = regexp.MustCompile(`^app_[0-9a-v]{26}$`)
-
-// ownApp returns the app named by the path, provided the caller may develop
-// and the app is its company's. Another company's app is "not found": its
-// existence is not revealed.
-func (s *Server) ownApp(r *http.Request) (*devhub.App, error) {
+// developer refuses a caller who may not use the Developer Hub before its
+// request is read, so that such a caller gets 403 whatever it sent (the
+// use case checks again: it is the authority).
+func developer(r *http.Request) (devhub.Identity, error) {
 	id := identity(r.Context())
-	if err := id.CanDevelop(); err != nil {
-		return nil, err
-	}
-	appID := r.PathValue("app_id")
-	if !appIDPattern.MatchString(appID) {
-		return nil, errNoApp(appID)
-	}
-	a, err := s.Apps.GetApp(r.Context(), appID)
-	if err != nil {
-		return nil, err
-	}
-	if !a.OwnedBy(id.CompanyID) {
-		return nil, errNoApp(appID)
-	}
-	return a, nil
+	return id, hub.CheckDeveloper(id)
 }
 
 // appView is the app as the API shows it. Times are preformatted: the
@@ -87,20 +67,14 @@ func viewApp(a *devhub.App) appView {
 	}
 }
 
-// errNoApp is the answer for an app that is missing or not the caller's:
-// the two must not be told apart.
-func errNoApp(appID string) error {
-	return devhub.Errorf(devhub.ENOTFOUND, "App %q was not found.", truncate(appID, 64))
-}
-
 func writeApp(w http.ResponseWriter, status int, a *devhub.App) error {
 	w.Header().Set("ETag", etag(a.Version))
 	return writeJSON(w, status, viewApp(a))
 }
 
 func (s *Server) createApp(w http.ResponseWriter, r *http.Request) error {
-	id := identity(r.Context())
-	if err := id.CanDevelop(); err != nil {
+	id, err := developer(r)
+	if err != nil {
 		return err
 	}
 	var in devhub.NewAppInput
@@ -108,54 +82,31 @@ func (s *Server) createApp(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	rec, err := idempotencyRecord(r, id, body)
-	if err != nil {
-		return err
+	a, prev, err := s.Hub.CreateApp(r.Context(), id, in, idempotency(r, body, func(a *devhub.App) (hub.Answer, error) {
+		b, err := json.Marshal(viewApp(a))
+		return hub.Answer{Status: http.StatusCreated, Location: appLocation(a), Body: b}, err
+	}))
+	if err != nil || prev != nil {
+		return replay(w, prev, err)
 	}
-	a, err := devhub.NewApp(in, id, s.Now())
-	if err != nil {
-		return err
-	}
-	location := "/v1/apps/" + a.ID
-	if rec != nil {
-		if rec.Body, err = json.Marshal(viewApp(a)); err != nil {
-			return err
-		}
-		rec.Status, rec.Location = http.StatusCreated, location
-	}
-	prev, err := s.Apps.CreateApp(r.Context(), a, rec)
-	if err != nil {
-		return err
-	}
-	if prev != nil {
-		return replay(w, prev, rec)
-	}
-	w.Header().Set("Location", location)
+	w.Header().Set("Location", appLocation(a))
 	return writeApp(w, http.StatusCreated, a)
 }
 
-// idempotencyRecord returns the record to keep for a POST that carries an
-// Idempotency-Key, or nil when it carries none.
-func idempotencyRecord(r *http.Request, id devhub.Identity, body []byte) (*devhub.Idempotency, error) {
-	key := r.Header.Get("Idempotency-Key")
-	if key == "" {
-		return nil, nil
-	}
-	if len(key) > 255 || !printableASCII(key) {
-		return nil, &devhub.Error{Code: devhub.EMALFORMED, Message: "Idempotency-Key must be 1 to 255 printable ASCII characters.",
-			Fields: []devhub.FieldError{{Field: "Idempotency-Key", Message: "must be 1 to 255 printable ASCII characters"}}}
-	}
-	h := sha256.New()
-	h.Write([]byte(r.Method + " " + r.URL.Path + "\n" + id.UserID + "\n"))
-	h.Write(body)
-	return &devhub.Idempotency{Scope: id.CompanyID, Key: key, RequestHash: hex.EncodeToString(h.Sum(nil))}, nil
+func appLocation(a *devhub.App) string { return "/v1/apps/" + a.ID }
+
+// idempotency hands a POST's Idempotency-Key to a use case, with what
+// fingerprints the request (method, path, body) and how to render the
+// answer that its retries get back.
+func idempotency[T any](r *http.Request, body []byte, answer func(T) (hub.Answer, error)) hub.Idempotency[T] {
+	return hub.Idempotency[T]{Key: r.Header.Get("Idempotency-Key"), Request: r.Method + " " + r.URL.Path, Body: body, Answer: answer}
 }
 
-// replay answers a retried POST with the first response, or refuses a
-// different request that reuses the key.
-func replay(w http.ResponseWriter, prev, rec *devhub.Idempotency) error {
-	if prev.RequestHash != rec.RequestHash {
-		return devhub.Errorf(devhub.EINVALID, "This Idempotency-Key was used with a different request in the last 24 hours; use a new key.")
+// replay answers a retried POST with the first response (err, when not nil,
+// is returned as it is).
+func replay(w http.ResponseWriter, prev *hub.Answer, err error) error {
+	if err != nil {
+		return err
 	}
 	if prev.Location != "" {
 		w.Header().Set("Location", prev.Location)
@@ -167,46 +118,34 @@ func replay(w http.ResponseWriter, prev, rec *devhub.Idempotency) error {
 	return nil
 }
 
-func printableASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < 0x20 || s[i] > 0x7e {
-			return false
-		}
-	}
-	return true
-}
-
 func (s *Server) listApps(w http.ResponseWriter, r *http.Request) error {
-	id := identity(r.Context())
-	if err := id.CanDevelop(); err != nil {
-		return err
-	}
-	limit, cursor, err := pageParams(r)
+	id, err := developer(r)
 	if err != nil {
 		return err
 	}
-	page, err := s.Apps.ListApps(r.Context(), id.CompanyID, cursor, limit)
+	page, err := pageParams(r)
 	if err != nil {
 		return err
 	}
-	return writeAppPage(w, page, id)
+	p, err := s.Hub.ListApps(r.Context(), id, page)
+	if err != nil {
+		return err
+	}
+	return writeAppPage(w, p)
 }
 
-// writeAppPage renders a page of apps for the caller: client secrets only
-// for its own company's apps.
-func writeAppPage(w http.ResponseWriter, page dynamo.Page[*devhub.App], id devhub.Identity) error {
+// writeAppPage renders a page of apps as the hub returned them (client
+// secrets only on the caller's own company's apps).
+func writeAppPage(w http.ResponseWriter, page devhub.Page[*devhub.App]) error {
 	views := make([]appView, len(page.Items))
 	for i, a := range page.Items {
 		views[i] = viewApp(a)
-		if !a.OwnedBy(id.CompanyID) {
-			views[i].ClientSecret = ""
-		}
 	}
 	return writeJSON(w, http.StatusOK, newList(views, page.NextCursor))
 }
 
 func (s *Server) getApp(w http.ResponseWriter, r *http.Request) error {
-	a, err := s.ownApp(r)
+	a, err := s.Hub.GetApp(r.Context(), identity(r.Context()), r.PathValue("app_id"))
 	if err != nil {
 		return err
 	}
@@ -214,7 +153,8 @@ func (s *Server) getApp(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) patchApp(w http.ResponseWriter, r *http.Request) error {
-	if err := identity(r.Context()).CanDevelop(); err != nil {
+	id, err := developer(r)
+	if err != nil {
 		return err
 	}
 	body, err := readBody(w, r, "application/merge-patch+json", "application/json")
@@ -225,32 +165,11 @@ func (s *Server) patchApp(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(body, &patch); err != nil {
 		return err
 	}
-	a, err := s.ownApp(r)
+	next, err := s.Hub.PatchApp(r.Context(), id, r.PathValue("app_id"), patch, ifMatch(r))
 	if err != nil {
 		return err
-	}
-	conditional, err := checkIfMatch(r, a.Version)
-	if err != nil {
-		return err
-	}
-	next, err := patch.Apply(a, s.Now())
-	if err != nil {
-		return err
-	}
-	if err := s.Apps.UpdateApp(r.Context(), next, a.Version); err != nil {
-		return preconditionIfConditional(err, conditional)
 	}
 	return writeApp(w, http.StatusOK, next)
-}
-
-// preconditionIfConditional reports a write that lost to a concurrent
-// change as 412 to a client that sent If-Match: the version it named is no
-// longer current. A lost limit (a full slot) stays 409 either way.
-func preconditionIfConditional(err error, conditional bool) error {
-	if conditional && errors.Is(err, dynamo.ErrStale) {
-		return devhub.Errorf(devhub.EPRECONDITION, "If-Match no longer matches: the resource changed meanwhile.")
-	}
-	return err
 }
 
 type deleteAppRequest struct {
@@ -258,26 +177,16 @@ type deleteAppRequest struct {
 }
 
 func (s *Server) deleteApp(w http.ResponseWriter, r *http.Request) error {
-	if err := identity(r.Context()).CanDevelop(); err != nil {
+	id, err := developer(r)
+	if err != nil {
 		return err
 	}
 	var req deleteAppRequest
 	if _, err := readJSON(w, r, &req, false); err != nil {
 		return err
 	}
-	if err := devhub.CheckReason(req.Reason); err != nil {
+	if err := s.Hub.DeleteApp(r.Context(), id, r.PathValue("app_id"), hub.DeleteAppInput{Reason: req.Reason, IfMatch: ifMatch(r)}); err != nil {
 		return err
-	}
-	a, err := s.ownApp(r)
-	if err != nil {
-		return err
-	}
-	conditional, err := checkIfMatch(r, a.Version)
-	if err != nil {
-		return err
-	}
-	if err := s.Apps.DeleteApp(r.Context(), a, req.Reason, identity(r.Context()).UserID); err != nil {
-		return preconditionIfConditional(err, conditional)
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil

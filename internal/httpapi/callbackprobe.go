@@ -38,19 +38,19 @@ func (s *Server) probeCallback(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	health, res := s.checkCallback(r.Context(), a.CallbackURL)
+	health, latency := s.checkCallback(r.Context(), a.CallbackURL)
 	if err := r.Context().Err(); err != nil {
 		// The caller went away (or our deadline came): a cut-short probe
 		// says nothing about the server, so nothing is stored.
 		return err
 	}
-	if _, err := sweep.Record(r.Context(), s.Apps, a, health); err != nil {
+	if _, err := sweep.Record(r.Context(), s.Hub.Apps, a, health); err != nil {
 		return err
 	}
 	v := callbackProbeView{OK: health.OK, CheckedAt: health.CheckedAt.Format(time.RFC3339Nano)}
 	if health.StatusCode != 0 {
 		code := health.StatusCode
-		ms := math.Round(float64(res.Latency.Microseconds())) / 1000
+		ms := math.Round(float64(latency.Microseconds())) / 1000
 		v.StatusCode, v.LatencyMS = &code, &ms
 	}
 	if health.Error != "" {

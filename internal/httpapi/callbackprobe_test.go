@@ -39,7 +39,7 @@ func TestCallbackProbe(t *testing.T) {
 	ok := testprobe.NewServer(t, http.StatusNoContent, 0)
 	broken := testprobe.NewServer(t, http.StatusInternalServerError, 0)
 	canary := testprobe.NewCanary(t) // on loopback, but not allowed
-	e.server.Prober = testprobe.New(t, ok, broken)
+	e.server.Hub.Prober = testprobe.New(t, ok, broken)
 
 	t.Run("OK", func(t *testing.T) {
 		a := e.createApp(t, alice, map[string]any{"type": "private", "name": "Probed", "callback_url": ok.URL + "/oauth/cb"})
@@ -147,7 +147,7 @@ func TestCallbackProbe(t *testing.T) {
 func TestCallbackProbeConcurrentChange(t *testing.T) {
 	e := newEnv(t)
 	slow := testprobe.NewServer(t, http.StatusOK, 400*time.Millisecond)
-	e.server.Prober = testprobe.New(t, slow)
+	e.server.Hub.Prober = testprobe.New(t, slow)
 
 	// probeWhile sends the probe and, once the server has it, runs change.
 	probeWhile := func(t *testing.T, appID string, change func()) *response {
@@ -195,7 +195,7 @@ func TestCallbackProbeConcurrentChange(t *testing.T) {
 func TestCallbackProbeCancelled(t *testing.T) {
 	e := newEnv(t)
 	slow := testprobe.NewServer(t, http.StatusOK, time.Second)
-	e.server.Prober = testprobe.New(t, slow)
+	e.server.Hub.Prober = testprobe.New(t, slow)
 	a := e.createApp(t, alice, map[string]any{"type": "private", "name": "Cancelled", "callback_url": slow.URL + "/cb"})
 
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)

@@ -17,6 +17,7 @@ import (
 	"github.com/devhub-oss/devhub/internal/dynamo"
 	"github.com/devhub-oss/devhub/internal/dynamo/dynamotest"
 	"github.com/devhub-oss/devhub/internal/httpapi"
+	"github.com/devhub-oss/devhub/internal/hub"
 	"github.com/devhub-oss/devhub/internal/jsonschema"
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -51,8 +52,8 @@ func newEnv(t testing.TB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.server = &httpapi.Server{Apps: e.store, Extensions: e.store, Schemas: jsonschema.New(), Verifier: v, Now: time.Now,
-		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))}
+	e.server = &httpapi.Server{Hub: &hub.Hub{Apps: e.store, Extensions: e.store, Schemas: jsonschema.New(), Now: time.Now},
+		Verifier: v, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))}
 	var groups [][]httpapi.Route
 	for _, g := range e.server.FunctionRoutes() {
 		groups = append(groups, g)

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -11,36 +10,6 @@ import (
 
 	"github.com/devhub-oss/devhub/internal/devhub"
 )
-
-// ExtensionStore is what the extensions routes need of the store. Every
-// method checks, in the same round trip, that the app exists and belongs to
-// company: another company's app is "not found", as a missing one.
-type ExtensionStore interface {
-	// CreateExtension writes e and takes its slots atomically, and rec when
-	// not nil. When rec's key was used before it writes nothing and returns
-	// the earlier record. Errors: ENOTFOUND (app), ECONFLICT (a limit).
-	CreateExtension(ctx context.Context, company string, e *devhub.Extension, rec *devhub.Idempotency) (*devhub.Idempotency, error)
-	// GetExtension errors: ENOTFOUND (app or extension).
-	GetExtension(ctx context.Context, company, appID, extID string) (*devhub.App, *devhub.Extension, error)
-	// ListExtensions returns every extension of the app, oldest first.
-	// Errors: ENOTFOUND (app).
-	ListExtensions(ctx context.Context, company, appID string) ([]*devhub.Extension, error)
-	// UpdateExtension replaces prev (as read) by next and moves the slots.
-	// Errors: ENOTFOUND, ECONFLICT (a limit; or the version moved since the
-	// read, which also matches dynamo.ErrStale).
-	UpdateExtension(ctx context.Context, company string, prev, next *devhub.Extension) error
-	// DeleteExtension removes e (as read) and frees its slots. Errors:
-	// ENOTFOUND, ECONFLICT (the version moved since the read; matches
-	// dynamo.ErrStale).
-	DeleteExtension(ctx context.Context, company string, e *devhub.Extension) error
-	// AppExtensions returns the app and its live extensions in one read.
-	// Errors: ENOTFOUND (app).
-	AppExtensions(ctx context.Context, company, appID string) (*devhub.App, []*devhub.Extension, error)
-	// MergePendingExtensions writes next (prev approved) and applies prev's
-	// pending extension writes and their slots, atomically. Errors:
-	// ENOTFOUND, ECONFLICT (changed since read, or a limit).
-	MergePendingExtensions(ctx context.Context, prev, next *devhub.App) error
-}
 
 // Writes to the extensions of an approved public app (unpublished or
 // published) are not made: the store refuses them with
@@ -60,7 +29,7 @@ type pendingWrite struct {
 // state (live or pending) and returns its next state.
 func (s *Server) holdExtension(w http.ResponseWriter, r *http.Request, company, appID, extID string, next *devhub.Extension,
 	check func(cur *devhub.Extension) (*devhub.Extension, bool, error), rec *devhub.Idempotency) error {
-	a, live, err := s.Extensions.AppExtensions(r.Context(), company, appID)
+	a, live, err := s.Hub.Extensions.AppExtensions(r.Context(), company, appID)
 	if err != nil {
 		return err
 	}
@@ -82,7 +51,7 @@ func (s *Server) holdExtension(w http.ResponseWriter, r *http.Request, company, 
 			return err
 		}
 	}
-	nextApp, op, err := a.HoldExtension(live, extID, next, s.Now())
+	nextApp, op, err := a.HoldExtension(live, extID, next, s.Hub.Now())
 	if err != nil {
 		return err
 	}
@@ -93,12 +62,12 @@ func (s *Server) holdExtension(w http.ResponseWriter, r *http.Request, company, 
 		}
 		rec.Status, rec.Location = http.StatusAccepted, ""
 	}
-	prev, err := s.Apps.UpdateAppRemembering(r.Context(), nextApp, a.Version, rec)
+	prev, err := s.Hub.Apps.UpdateAppRemembering(r.Context(), nextApp, a.Version, rec)
 	if err != nil {
 		return preconditionIfConditional(err, conditional)
 	}
 	if prev != nil {
-		return replay(w, prev, rec)
+		return replayRecord(w, prev, rec)
 	}
 	return writeJSON(w, http.StatusAccepted, res)
 }
@@ -173,7 +142,7 @@ func (s *Server) createExtension(w http.ResponseWriter, r *http.Request) error {
 	// The app is not read first, so that creating takes one round trip:
 	// NewExtension needs only the app's id, and the store's transaction is
 	// conditioned on the app existing and being the caller's.
-	e, err := devhub.NewExtension(in, &devhub.App{ID: appID}, s.Schemas, s.Now())
+	e, err := devhub.NewExtension(in, &devhub.App{ID: appID}, s.Hub.Schemas, s.Hub.Now())
 	if err != nil {
 		return err
 	}
@@ -184,7 +153,7 @@ func (s *Server) createExtension(w http.ResponseWriter, r *http.Request) error {
 		}
 		rec.Status, rec.Location = http.StatusCreated, location
 	}
-	prev, err := s.Extensions.CreateExtension(r.Context(), id.CompanyID, e, rec)
+	prev, err := s.Hub.Extensions.CreateExtension(r.Context(), id.CompanyID, e, rec)
 	if errors.Is(err, devhub.ErrHeldForReview) {
 		return s.holdExtension(w, r, id.CompanyID, appID, e.ID, e, nil, rec)
 	}
@@ -192,7 +161,7 @@ func (s *Server) createExtension(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if prev != nil {
-		return replay(w, prev, rec)
+		return replayRecord(w, prev, rec)
 	}
 	w.Header().Set("Location", location)
 	return writeExtension(w, http.StatusCreated, e)
@@ -213,7 +182,7 @@ func (s *Server) listExtensions(w http.ResponseWriter, r *http.Request) error {
 			Fields: []devhub.FieldError{{Field: "type", Message: "must be one of link_action, json_modal, json_panel, " +
 				"custom_modal, custom_panel, floating_window, settings_page"}}}
 	}
-	exts, err := s.Extensions.ListExtensions(r.Context(), id.CompanyID, appID)
+	exts, err := s.Hub.Extensions.ListExtensions(r.Context(), id.CompanyID, appID)
 	if err != nil {
 		return err
 	}
@@ -229,7 +198,7 @@ func (s *Server) getExtension(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	_, e, err := s.Extensions.GetExtension(r.Context(), id.CompanyID, appID, extID)
+	_, e, err := s.Hub.Extensions.GetExtension(r.Context(), id.CompanyID, appID, extID)
 	if err != nil {
 		return err
 	}
@@ -249,14 +218,14 @@ func (s *Server) patchExtension(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(body, &patch); err != nil {
 		return err
 	}
-	a, e, err := s.Extensions.GetExtension(r.Context(), id.CompanyID, appID, extID)
+	a, e, err := s.Hub.Extensions.GetExtension(r.Context(), id.CompanyID, appID, extID)
 	if heldApp(a, err) {
 		return s.holdExtension(w, r, id.CompanyID, appID, extID, nil, func(cur *devhub.Extension) (*devhub.Extension, bool, error) {
 			conditional, err := checkIfMatch(r, cur.Version)
 			if err != nil {
 				return nil, false, err
 			}
-			next, err := patch.Apply(cur, s.Schemas, s.Now())
+			next, err := patch.Apply(cur, s.Hub.Schemas, s.Hub.Now())
 			return next, conditional, err
 		}, nil)
 	}
@@ -267,11 +236,11 @@ func (s *Server) patchExtension(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	next, err := patch.Apply(e, s.Schemas, s.Now())
+	next, err := patch.Apply(e, s.Hub.Schemas, s.Hub.Now())
 	if err != nil {
 		return err
 	}
-	if err := s.Extensions.UpdateExtension(r.Context(), id.CompanyID, e, next); err != nil {
+	if err := s.Hub.Extensions.UpdateExtension(r.Context(), id.CompanyID, e, next); err != nil {
 		return preconditionIfConditional(err, conditional)
 	}
 	return writeExtension(w, http.StatusOK, next)
@@ -282,7 +251,7 @@ func (s *Server) deleteExtension(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	a, e, err := s.Extensions.GetExtension(r.Context(), id.CompanyID, appID, extID)
+	a, e, err := s.Hub.Extensions.GetExtension(r.Context(), id.CompanyID, appID, extID)
 	if heldApp(a, err) {
 		return s.holdExtension(w, r, id.CompanyID, appID, extID, nil, func(cur *devhub.Extension) (*devhub.Extension, bool, error) {
 			conditional, err := checkIfMatch(r, cur.Version)
@@ -296,7 +265,7 @@ func (s *Server) deleteExtension(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.Extensions.DeleteExtension(r.Context(), id.CompanyID, e); err != nil {
+	if err := s.Hub.Extensions.DeleteExtension(r.Context(), id.CompanyID, e); err != nil {
 		return preconditionIfConditional(err, conditional)
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -800,7 +800,7 @@ func BenchmarkCreateExtension(b *testing.B) {
 		return func(b *testing.B) (string, string) {
 			if n%devhub.MaxActionsPerApp == 0 {
 				b.StopTimer()
-				a, err := devhub.NewApp(devhub.NewAppInput{Type: devhub.AppPrivate, Name: "Bench", CallbackURL: "https://example.com/cb"}, alice, e.server.Now())
+				a, err := devhub.NewApp(devhub.NewAppInput{Type: devhub.AppPrivate, Name: "Bench", CallbackURL: "https://example.com/cb"}, alice, e.server.Hub.Now())
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -1,27 +1,11 @@
 package httpapi
 
 import (
-	"context"
 	"net/http"
 	"regexp"
 
 	"github.com/devhub-oss/devhub/internal/devhub"
-	"github.com/devhub-oss/devhub/internal/dynamo"
 )
-
-// InstallationStore is what the installation routes and extension launches
-// need of the store.
-type InstallationStore interface {
-	// ListInstallations returns the user's installations, newest first.
-	// Errors: EMALFORMED (bad cursor).
-	ListInstallations(ctx context.Context, company, user, cursor string, limit int) (dynamo.Page[*devhub.Installation], error)
-	// DeleteInstallation uninstalls; every token of it dies at once.
-	// Errors: ENOTFOUND (no such installation of this user).
-	DeleteInstallation(ctx context.Context, company, user, id string) error
-	// LaunchTarget returns the app and extension if company may launch it
-	// (installed, or a draft it owns). Errors: ENOTFOUND.
-	LaunchTarget(ctx context.Context, appID, extID, company string) (*devhub.App, *devhub.Extension, error)
-}
 
 // InstallationRoutes are the caller's installations; they belong to the
 // install-links function.
@@ -38,11 +22,11 @@ var installationIDPattern = regexp.MustCompile(`^inst_[0-9a-v]{26}$`)
 // installing is what every user of every company does).
 func (s *Server) listInstallations(w http.ResponseWriter, r *http.Request) error {
 	id := identity(r.Context())
-	limit, cursor, err := pageParams(r)
+	pg, err := pageParams(r)
 	if err != nil {
 		return err
 	}
-	page, err := s.Installations.ListInstallations(r.Context(), id.CompanyID, id.UserID, cursor, limit)
+	page, err := s.Hub.Installations.ListInstallations(r.Context(), id.CompanyID, id.UserID, pg.Cursor, pg.Limit)
 	if err != nil {
 		return err
 	}
@@ -58,7 +42,7 @@ func (s *Server) deleteInstallation(w http.ResponseWriter, r *http.Request) erro
 	if !installationIDPattern.MatchString(instID) {
 		return devhub.Errorf(devhub.ENOTFOUND, "Installation %q was not found.", truncate(instID, 64))
 	}
-	if err := s.Installations.DeleteInstallation(r.Context(), id.CompanyID, id.UserID, instID); err != nil {
+	if err := s.Hub.Installations.DeleteInstallation(r.Context(), id.CompanyID, id.UserID, instID); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

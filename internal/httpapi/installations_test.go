@@ -14,7 +14,7 @@ import (
 // installEnv is newEnv with the installation store wired, as NewServer does.
 func installEnv(t *testing.T) *env {
 	e := newEnv(t)
-	e.server.Installations = e.store
+	e.server.Hub.Installations = e.store
 	return e
 }
 

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"context"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -10,13 +9,6 @@ import (
 
 	"github.com/devhub-oss/devhub/internal/devhub"
 )
-
-// ClientStore finds an app by its OAuth client id: the one thing a public
-// install link knows.
-type ClientStore interface {
-	// GetAppByClientID errors: ENOTFOUND.
-	GetAppByClientID(ctx context.Context, clientID string) (*devhub.App, error)
-}
 
 // InstallLinksRoutes are the routes of the install-links function.
 func (s *Server) InstallLinksRoutes() []Route {
@@ -39,7 +31,7 @@ type linkView struct {
 // link would be relative, or point at whatever host the request named:
 // neither can be handed out, so it is a configuration fault.
 func (s *Server) issuer() (string, error) {
-	base := strings.TrimRight(s.IssuerURL, "/")
+	base := strings.TrimRight(s.Hub.IssuerURL, "/")
 	if base == "" {
 		return "", errNoIssuer
 	}
@@ -105,7 +97,7 @@ func (s *Server) followInstallLink(w http.ResponseWriter, r *http.Request) error
 		writeInstallPage(w, http.StatusNotFound)
 		return nil
 	}
-	a, err := s.Clients.GetAppByClientID(r.Context(), clientID)
+	a, err := s.Hub.Clients.GetAppByClientID(r.Context(), clientID)
 	if err == nil {
 		err = a.Shareable()
 	}

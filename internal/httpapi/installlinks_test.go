@@ -56,8 +56,8 @@ func (e *env) follow(t testing.TB, method, path string) *response {
 
 func newLinksEnv(t testing.TB) *env {
 	e := newEnv(t)
-	e.server.Clients = e.store
-	e.server.IssuerURL = linksIssuer + "/" // a trailing slash must not double
+	e.server.Hub.Clients = e.store
+	e.server.Hub.IssuerURL = linksIssuer + "/" // a trailing slash must not double
 	return e
 }
 
@@ -255,8 +255,8 @@ func TestInstallLinkAccess(t *testing.T) {
 	t.Run("ErrNoIssuer", func(t *testing.T) {
 		// A link without ISSUER_URL would be relative or name a host the
 		// client chose: a configuration fault, not a link.
-		e.server.IssuerURL = ""
-		defer func() { e.server.IssuerURL = linksIssuer }()
+		e.server.Hub.IssuerURL = ""
+		defer func() { e.server.Hub.IssuerURL = linksIssuer }()
 		req, _ := http.NewRequest(http.MethodGet, e.srv.URL+"/v1/apps/"+live.ID+"/install-link", nil)
 		req.Header.Set("Authorization", "Bearer "+token(t, alice))
 		res, err := http.DefaultClient.Do(req)

@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/devhub-oss/devhub/internal/devhub"
+	"github.com/devhub-oss/devhub/internal/hub"
 )
 
 // MaxBodyBytes is the largest request body accepted.
@@ -175,22 +176,52 @@ func checkIfMatch(r *http.Request, version int) (bool, error) {
 	return true, devhub.Errorf(devhub.EPRECONDITION, "If-Match does not match the current version (ETag %s).", current)
 }
 
+// ifMatch reads If-Match (RFC 9110 §13.1.1) as the hub's condition on the
+// version: "*" is any version; an entity tag matches by strong comparison,
+// so only the exact tag this API sends ("<version>") names a version, and a
+// header with no such tag matches nothing.
+func ifMatch(r *http.Request) hub.IfMatch {
+	values := r.Header.Values("If-Match")
+	if len(values) == 0 {
+		return hub.IfMatch{}
+	}
+	m := hub.IfMatch{Given: true}
+	for _, v := range values {
+		for _, tag := range strings.Split(v, ",") {
+			tag = strings.TrimSpace(tag)
+			if tag == "*" {
+				m.Any = true
+				continue
+			}
+			inner, open := strings.CutPrefix(tag, `"`)
+			inner, closed := strings.CutSuffix(inner, `"`)
+			if !open || !closed {
+				continue
+			}
+			if n, err := strconv.Atoi(inner); err == nil && strconv.Itoa(n) == inner {
+				m.Versions = append(m.Versions, n)
+			}
+		}
+	}
+	return m
+}
+
 // pageParams reads ?limit= (1–100, default 20) and ?cursor=.
-func pageParams(r *http.Request) (limit int, cursor string, err error) {
+func pageParams(r *http.Request) (hub.PageRequest, error) {
 	q, qErr := url.ParseQuery(r.URL.RawQuery)
 	if qErr != nil {
-		return 0, "", devhub.Errorf(devhub.EMALFORMED, "The query string is malformed.")
+		return hub.PageRequest{}, devhub.Errorf(devhub.EMALFORMED, "The query string is malformed.")
 	}
-	limit = 20
+	limit := 20
 	if s := q.Get("limit"); s != "" {
 		n, convErr := strconv.Atoi(s)
 		if convErr != nil || n < 1 || n > 100 {
-			return 0, "", &devhub.Error{Code: devhub.EMALFORMED, Message: "limit must be a whole number from 1 to 100.",
+			return hub.PageRequest{}, &devhub.Error{Code: devhub.EMALFORMED, Message: "limit must be a whole number from 1 to 100.",
 				Fields: []devhub.FieldError{{Field: "limit", Message: "must be from 1 to 100"}}}
 		}
 		limit = n
 	}
-	return limit, q.Get("cursor"), nil
+	return hub.PageRequest{Limit: limit, Cursor: q.Get("cursor")}, nil
 }
 
 // listResponse is the shape of every list.

@@ -55,7 +55,7 @@ func (s *Server) launchExtension(w http.ResponseWriter, r *http.Request) error {
 	if !extensionIDPattern.MatchString(extID) {
 		return devhub.Errorf(devhub.ENOTFOUND, "Extension %q was not found.", truncate(extID, 64))
 	}
-	app, ext, err := s.Installations.LaunchTarget(r.Context(), appID, extID, id.CompanyID)
+	app, ext, err := s.Hub.Installations.LaunchTarget(r.Context(), appID, extID, id.CompanyID)
 	if err != nil {
 		return err
 	}
@@ -63,7 +63,7 @@ func (s *Server) launchExtension(w http.ResponseWriter, r *http.Request) error {
 	if target == "" {
 		return devhub.Errorf(devhub.ECONFLICT, "Extension %q has no URL to open.", extID)
 	}
-	now := s.Now().UTC().Truncate(time.Second)
+	now := s.Hub.Now().UTC().Truncate(time.Second)
 	exp := now.Add(devhub.LaunchTokenLifetime)
 	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, launchClaims{UserID: id.UserID, CompanyID: id.CompanyID,
 		RegisteredClaims: jwt.RegisteredClaims{IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(exp)}}).

@@ -1,12 +1,12 @@
 package httpapi
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"time"
 
 	"github.com/devhub-oss/devhub/internal/devhub"
+	"github.com/devhub-oss/devhub/internal/hub"
 )
 
 // lifecycleRoutes are the status moves, the review queue and secret
@@ -27,101 +27,39 @@ type moveRequest struct {
 	Reason string `json:"reason"`
 }
 
-// move makes one status move. The domain decides whether it is allowed
-// (devhub.App.Apply); the callback is probed only once everything else
-// holds, and the write is one conditional put on the version read, so two
-// racing moves cannot both win.
+// move makes one status move (hub.Hub.Move).
 func (s *Server) move(m devhub.Move) func(http.ResponseWriter, *http.Request) error {
-	reviewerMove := m == devhub.MoveApprove || m == devhub.MoveReject
 	return func(w http.ResponseWriter, r *http.Request) error {
 		id := identity(r.Context())
-		var err error
-		if reviewerMove {
-			if !id.HasRole(devhub.RoleReviewer) {
-				return devhub.Errorf(devhub.EFORBIDDEN, "Only marketplace reviewers may %s apps.", m)
-			}
-		} else if err = id.CanDevelop(); err != nil {
-			return err
+		if err := hub.CheckMove(id, m); err != nil {
+			return err // before the body is read, as for every refused caller
 		}
 		var req moveRequest
 		if _, err := readJSON(w, r, &req, true); err != nil {
 			return err
 		}
-		var a *devhub.App
-		if reviewerMove {
-			a, err = s.anyApp(r)
-		} else {
-			a, err = s.ownApp(r)
-		}
+		next, err := s.Hub.Move(r.Context(), id, r.PathValue("app_id"), m, hub.MoveInput{Reason: req.Reason, IfMatch: ifMatch(r)})
 		if err != nil {
 			return err
 		}
-		conditional, err := checkIfMatch(r, a.Version)
-		if err != nil {
-			return err
-		}
-		in := devhub.MoveInput{By: id, Reason: req.Reason, Now: s.Now()}
-		if url, due := a.NeedsProbe(m); due {
-			// Everything but the probe first: a refused move costs no probe.
-			in.Health = &devhub.CallbackHealth{OK: true}
-			if _, err := a.Apply(m, in); err != nil {
-				return err
-			}
-			health, _ := s.checkCallback(r.Context(), url)
-			in.Health = &health
-		}
-		next, err := a.Apply(m, in)
-		if err != nil {
-			return err
-		}
-		write := s.Apps.UpdateApp
-		if m == devhub.MoveApprove && a.PendingChanges != nil && len(a.PendingChanges.Extensions) > 0 {
-			// Held extension writes merge with the app in one transaction.
-			write = func(ctx context.Context, next *devhub.App, _ int) error {
-				return s.Extensions.MergePendingExtensions(ctx, a, next)
-			}
-		}
-		if err := write(r.Context(), next, a.Version); err != nil {
-			return preconditionIfConditional(err, conditional)
-		}
-		return writeAppFor(w, http.StatusOK, next, id)
+		return writeApp(w, http.StatusOK, next)
 	}
-}
-
-// anyApp returns the app named by the path whatever its company: only
-// reviewers reach it. Apps not waiting for a reviewer are not found.
-func (s *Server) anyApp(r *http.Request) (*devhub.App, error) {
-	appID := r.PathValue("app_id")
-	if !appIDPattern.MatchString(appID) {
-		return nil, errNoApp(appID)
-	}
-	return s.Apps.GetApp(r.Context(), appID)
-}
-
-// writeAppFor renders a for the caller: the client secret only to the owner.
-func writeAppFor(w http.ResponseWriter, status int, a *devhub.App, id devhub.Identity) error {
-	v := viewApp(a)
-	if !a.OwnedBy(id.CompanyID) {
-		v.ClientSecret = ""
-	}
-	w.Header().Set("ETag", etag(a.Version))
-	return writeJSON(w, status, v)
 }
 
 func (s *Server) reviewQueue(w http.ResponseWriter, r *http.Request) error {
 	id := identity(r.Context())
-	if !id.HasRole(devhub.RoleReviewer) {
-		return devhub.Errorf(devhub.EFORBIDDEN, "Only marketplace reviewers see the review queue.")
+	if err := hub.CheckReviewer(id); err != nil {
+		return err
 	}
-	limit, cursor, err := pageParams(r)
+	page, err := pageParams(r)
 	if err != nil {
 		return err
 	}
-	page, err := s.Apps.ListAppsByStatus(r.Context(), devhub.StatusReview, cursor, limit)
+	p, err := s.Hub.ReviewQueue(r.Context(), id, page)
 	if err != nil {
 		return err
 	}
-	return writeAppPage(w, page, id)
+	return writeAppPage(w, p)
 }
 
 type rotateRequest struct {
@@ -136,9 +74,17 @@ type rotateResponse struct {
 	Version                  int    `json:"version"`
 }
 
+func viewRotated(res *hub.RotatedSecret) rotateResponse {
+	a := res.App
+	return rotateResponse{
+		ClientID: a.ClientID, ClientSecret: a.ClientSecret, GracePeriodSeconds: int64(res.Grace / time.Second),
+		PreviousSecretValidUntil: a.PreviousSecretUntil.Format(time.RFC3339), Version: a.Version,
+	}
+}
+
 func (s *Server) rotateSecret(w http.ResponseWriter, r *http.Request) error {
-	id := identity(r.Context())
-	if err := id.CanDevelop(); err != nil {
+	id, err := developer(r)
+	if err != nil {
 		return err
 	}
 	var req rotateRequest
@@ -146,46 +92,15 @@ func (s *Server) rotateSecret(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	// A retried rotation must not rotate twice: the secret it returned would
-	// be lost (moves need no key: a repeated move is refused by the status).
-	rec, err := idempotencyRecord(r, id, body)
-	if err != nil {
-		return err
+	res, prev, err := s.Hub.RotateSecret(r.Context(), id, r.PathValue("app_id"),
+		hub.RotateInput{GracePeriodSeconds: req.GracePeriodSeconds, IfMatch: ifMatch(r)},
+		idempotency(r, body, func(res *hub.RotatedSecret) (hub.Answer, error) {
+			b, err := json.Marshal(viewRotated(res))
+			return hub.Answer{Status: http.StatusOK, Body: b}, err
+		}))
+	if err != nil || prev != nil {
+		return replay(w, prev, err)
 	}
-	grace := devhub.DefaultSecretGrace
-	if g := req.GracePeriodSeconds; g != nil {
-		if *g < 0 || time.Duration(*g)*time.Second > devhub.MaxSecretGrace {
-			return &devhub.Error{Code: devhub.EINVALID, Message: "The grace period is out of range.",
-				Fields: []devhub.FieldError{{Field: "grace_period_seconds", Message: "must be from 0 to 604800 (7 days)"}}}
-		}
-		grace = time.Duration(*g) * time.Second
-	}
-	a, err := s.ownApp(r)
-	if err != nil {
-		return err
-	}
-	conditional, err := checkIfMatch(r, a.Version)
-	if err != nil {
-		return err
-	}
-	next := a.RotateSecret(grace, s.Now())
-	res := rotateResponse{
-		ClientID: next.ClientID, ClientSecret: next.ClientSecret, GracePeriodSeconds: int64(grace / time.Second),
-		PreviousSecretValidUntil: next.PreviousSecretUntil.Format(time.RFC3339), Version: next.Version,
-	}
-	if rec != nil {
-		if rec.Body, err = json.Marshal(res); err != nil {
-			return err
-		}
-		rec.Status = http.StatusOK
-	}
-	prev, err := s.Apps.UpdateAppRemembering(r.Context(), next, a.Version, rec)
-	if err != nil {
-		return preconditionIfConditional(err, conditional)
-	}
-	if prev != nil {
-		return replay(w, prev, rec)
-	}
-	w.Header().Set("ETag", etag(next.Version))
-	return writeJSON(w, http.StatusOK, res)
+	w.Header().Set("ETag", etag(res.App.Version))
+	return writeJSON(w, http.StatusOK, viewRotated(res))
 }

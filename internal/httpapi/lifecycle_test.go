@@ -36,7 +36,7 @@ func callbackServers(t *testing.T, e *env) (base string, hits *atomic.Int64) {
 	pool := x509.NewCertPool()
 	pool.AddCert(srv.Certificate())
 	host := strings.TrimPrefix(srv.URL, "https://")
-	e.server.Prober = probe.New(probe.Options{
+	e.server.Hub.Prober = probe.New(probe.Options{
 		AllowedHosts: []string{host},
 		RootCAs:      pool,
 		Resolver:     failingResolver{t},

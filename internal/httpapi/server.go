@@ -2,9 +2,14 @@
 // their middleware (request id, logging, recovery, authentication) and the
 // one place where errors become HTTP statuses.
 //
-// Handlers parse and authorise requests, call the domain (internal/devhub)
-// and a store, and render results. They never pick a status for an error:
-// they return it, and writeProblem maps its code. Each Lambda function mounts
+// Handlers decode a request into the typed input of one use case of
+// internal/hub, call it with the caller's identity, and encode its result.
+// Who may do what, the probe before a move, idempotency, If-Match, pending
+// changes and installs are the hub's; what is left here is HTTP: routes,
+// middleware, bodies, headers (If-Match and Idempotency-Key are parsed here
+// and handed over as values), JSON views, and the one table from error code
+// to status. Handlers never pick a status for an error: they return it,
+// and writeProblem maps its code. Each Lambda function mounts
 // only its own routes (AppsRoutes, …); the local runner mounts them all.
 //
 // It must not log secrets: no Authorization header, client secret, code or
@@ -24,30 +29,8 @@ import (
 	"time"
 
 	"github.com/devhub-oss/devhub/internal/devhub"
-	"github.com/devhub-oss/devhub/internal/dynamo"
+	"github.com/devhub-oss/devhub/internal/hub"
 )
-
-// AppStore is what the apps routes need of the store.
-type AppStore interface {
-	// CreateApp writes a new app (and rec, when not nil) atomically. When rec's
-	// key was used before it writes nothing and returns the earlier record.
-	CreateApp(ctx context.Context, a *devhub.App, rec *devhub.Idempotency) (*devhub.Idempotency, error)
-	// GetApp errors: ENOTFOUND.
-	GetApp(ctx context.Context, id string) (*devhub.App, error)
-	// ListApps errors: EMALFORMED (bad cursor).
-	ListApps(ctx context.Context, companyID, cursor string, limit int) (dynamo.Page[*devhub.App], error)
-	// ListAppsByStatus lists every company's apps in status (review: also
-	// approved apps whose pending changes wait for a reviewer). Errors: EMALFORMED.
-	ListAppsByStatus(ctx context.Context, status devhub.AppStatus, cursor string, limit int) (dynamo.Page[*devhub.App], error)
-	// UpdateApp errors: ENOTFOUND, ECONFLICT (version moved since read).
-	UpdateApp(ctx context.Context, next *devhub.App, readVersion int) error
-	// UpdateAppRemembering is UpdateApp with an Idempotency-Key's record
-	// written atomically; when the key was used before it writes nothing and
-	// returns the earlier record.
-	UpdateAppRemembering(ctx context.Context, next *devhub.App, readVersion int, rec *devhub.Idempotency) (*devhub.Idempotency, error)
-	// DeleteApp errors: ENOTFOUND, ECONFLICT.
-	DeleteApp(ctx context.Context, a *devhub.App, reason, by string) error
-}
 
 // TokenVerifier checks a bearer token. Errors: EUNAUTHORIZED.
 type TokenVerifier interface {
@@ -56,18 +39,11 @@ type TokenVerifier interface {
 
 // Server holds what the handlers share. Build it once per process.
 type Server struct {
-	Apps       AppStore
-	Extensions ExtensionStore
-	Schemas    devhub.SchemaChecker // checks the documents of JSON modals and panels
-	Prober     Prober
-	Clients    ClientStore // the install link's lookup by client_id
-	IssuerURL  string      // public base URL of the API (ISSUER_URL): absolute links
-	Verifier   TokenVerifier
-	Logger     *slog.Logger
-	Now        func() time.Time
-
-	// Installations serves /v1/installations and extension launches.
-	Installations InstallationStore
+	// Hub is the use cases the /v1 and /install routes call (internal/hub);
+	// the oauth-* functions leave it nil.
+	Hub      *hub.Hub
+	Verifier TokenVerifier
+	Logger   *slog.Logger
 	// OAuth is the authorization server; only the oauth-* functions set it.
 	OAuth OAuthHandlers
 }

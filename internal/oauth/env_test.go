@@ -21,6 +21,7 @@ import (
 	"github.com/devhub-oss/devhub/internal/dynamo"
 	"github.com/devhub-oss/devhub/internal/dynamo/dynamotest"
 	"github.com/devhub-oss/devhub/internal/httpapi"
+	"github.com/devhub-oss/devhub/internal/hub"
 	"github.com/devhub-oss/devhub/internal/oauth"
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -64,11 +65,11 @@ func newEnv(t testing.TB) *env {
 	}
 	now := func() time.Time { return time.Now().Add(time.Duration(e.clock.Load())) }
 	logger := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	srv := &httpapi.Server{Apps: e.store, Extensions: e.store, Installations: e.store, Clients: e.store,
-		Verifier: v, Logger: logger, Now: now}
+	srv := &httpapi.Server{Hub: &hub.Hub{Apps: e.store, Extensions: e.store, Installations: e.store, Clients: e.store, Now: now},
+		Verifier: v, Logger: logger}
 	e.srv = httptest.NewUnstartedServer(nil)
 	e.iss = "http://" + e.srv.Listener.Addr().String()
-	srv.IssuerURL = e.iss
+	srv.Hub.IssuerURL = e.iss
 	e.oauth = oauth.New(oauth.Options{Store: e.store, Verifier: v, Issuer: e.iss, APIDomain: "https://api.example.test",
 		Secret: secret, Logger: logger, RequestID: httpapi.RequestID, Now: now})
 	srv.OAuth = e.oauth

@@ -64,7 +64,7 @@ func Dispatch(h HTTPHandler, job func(context.Context) (any, error)) func(contex
 // POST /v1/apps/{app_id}/callback-probe, and the scheduled sweep of every
 // installable app's callback (internal/sweep), whose Stats it returns.
 func CallbackProbeHandler(cfg Config, srv *httpapi.Server, store sweep.Store) func(context.Context, json.RawMessage) (any, error) {
-	sw := sweep.Sweeper{Store: store, Prober: srv.Prober, Now: srv.Now, Logger: srv.Logger}
+	sw := sweep.Sweeper{Store: store, Prober: srv.Hub.Prober, Now: srv.Hub.Now, Logger: srv.Logger}
 	h := LambdaHandler(srv.Handler(srv.FunctionRoutes()["callback-probe"]), cfg.BasePath)
 	return Dispatch(h, func(ctx context.Context) (any, error) {
 		run := sw

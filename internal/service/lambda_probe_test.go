@@ -59,7 +59,7 @@ func newFunctionServer(t *testing.T, reach ...*testprobe.Server) (service.Config
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv.Prober = testprobe.New(t, reach...)
+	srv.Hub.Prober = testprobe.New(t, reach...)
 	return cfg, srv, store
 }
 

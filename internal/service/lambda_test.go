@@ -70,7 +70,7 @@ func TestLambdaEvents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv.Schemas = jsonschema.New() // as functions/extensions/main.go does
+	srv.Hub.Schemas = jsonschema.New() // as functions/extensions/main.go does
 	handlers := map[string]func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error){}
 	for name, routes := range srv.FunctionRoutes() {
 		handlers[name] = service.LambdaHandler(srv.Handler(routes), "")

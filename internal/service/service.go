@@ -21,6 +21,7 @@ import (
 	"github.com/devhub-oss/devhub/internal/auth"
 	"github.com/devhub-oss/devhub/internal/dynamo"
 	"github.com/devhub-oss/devhub/internal/httpapi"
+	"github.com/devhub-oss/devhub/internal/hub"
 	"github.com/devhub-oss/devhub/internal/probe"
 )
 
@@ -101,9 +102,19 @@ func NewServer(ctx context.Context, c Config, logger *slog.Logger, dbOpts ...fun
 	// Schemas is left to the functions that check extension documents, so
 	// that the others do not link the JSON Schema compiler.
 	prober := probe.New(probe.Options{AllowedHosts: c.ProbeAllowedHosts})
-	return &httpapi.Server{Apps: store, Extensions: store, Prober: prober, Verifier: verifier, Logger: logger, Now: time.Now,
-		Clients: store, IssuerURL: c.IssuerURL, Installations: store}, store, nil
+	h := &hub.Hub{Apps: store, Extensions: store, Installations: store, Clients: store, Prober: prober,
+		IssuerURL: c.IssuerURL, Now: time.Now}
+	return &httpapi.Server{Hub: h, Verifier: verifier, Logger: logger}, store, nil
 }
+
+// The store and the prober are what the use cases consume.
+var (
+	_ hub.AppStore          = (*dynamo.Store)(nil)
+	_ hub.ExtensionStore    = (*dynamo.Store)(nil)
+	_ hub.InstallationStore = (*dynamo.Store)(nil)
+	_ hub.ClientStore       = (*dynamo.Store)(nil)
+	_ hub.Prober            = (*probe.Prober)(nil)
+)
 
 // MustInit builds the server for a Lambda function, or exits: a function
 // that cannot be configured must fail its init, loudly, not serve errors.

@@ -66,9 +66,10 @@ type Store interface {
 	ListAppsByStatus(ctx context.Context, status devhub.AppStatus, cursor string, limit int) (dynamo.Page[*devhub.App], error)
 }
 
-// Prober checks one callback URL (internal/probe).
+// Prober checks one callback URL (internal/probe): the result as an app
+// stores it, and the time to the answer.
 type Prober interface {
-	Probe(ctx context.Context, rawURL string) probe.Result
+	CheckCallback(ctx context.Context, rawURL string) (devhub.CallbackHealth, time.Duration)
 }
 
 var _ Store = (*dynamo.Store)(nil)
@@ -290,13 +291,12 @@ func (r *run) sweepOne(a *devhub.App) {
 		r.count(func(s *Stats) { s.Deferred++; s.Stopped = true })
 		return
 	}
-	res := r.sw.Prober.Probe(r.ctx, a.CallbackURL)
+	h, _ := r.sw.Prober.CheckCallback(r.ctx, a.CallbackURL)
 	if r.ctx.Err() != nil {
 		// A probe cut short by our own deadline says nothing about the app.
 		r.count(func(s *Stats) { s.Deferred++; s.Stopped = true })
 		return
 	}
-	h := Health(res)
 	_, err := Record(r.ctx, r.sw.Store, a, h)
 	r.count(func(s *Stats) {
 		s.Probed++
