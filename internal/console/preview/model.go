@@ -24,6 +24,8 @@ const (
 	maxBlocks   = 30
 	maxActions  = 6
 	maxItems    = 50
+	// maxAllItems bounds the choices drawn in one modal, all blocks together.
+	maxAllItems = 200
 	maxFields   = 40
 	maxProblems = 40
 	maxLabel    = 120  // runes of a label, placeholder, message or title
@@ -201,10 +203,11 @@ func NewModal(title string, doc []byte, errs []devhub.FieldError) *Modal {
 	blocks := members(props.get("blocks").get("properties"))
 	actions := members(props.get("actions").get("properties"))
 	blockKeys := make([]string, len(blocks))
+	items := maxAllItems
 	for i, b := range blocks {
 		blockKeys[i] = b.key
 		if i < maxBlocks {
-			m.Blocks = append(m.Blocks, newBlock(b.key, b.val))
+			m.Blocks = append(m.Blocks, newBlock(b.key, b.val, &items))
 		}
 	}
 	m.HiddenBlocks = max(len(blocks)-maxBlocks, 0)
@@ -378,7 +381,9 @@ func members(n *node) []member {
 	return out
 }
 
-func newBlock(key string, n *node) Block {
+// newBlock reads one block; it draws at most *items choices and counts
+// them off.
+func newBlock(key string, n *node, items *int) Block {
 	b := Block{Key: clip(key, maxLabel), Line: lineOf(n)}
 	ref, _ := n.get("$ref").str()
 	b.Element = strings.TrimPrefix(ref, "#/definitions/")
@@ -406,9 +411,9 @@ func newBlock(key string, n *node) Block {
 	default:
 		b.Value = text(v, limit)
 	}
-	if items := o.get("items"); items != nil && items.kind == kArray {
-		for _, it := range items.vals {
-			if len(b.Items) == maxItems {
+	if list := o.get("items"); list != nil && list.kind == kArray {
+		for _, it := range list.vals {
+			if len(b.Items) == maxItems || *items == 0 {
 				b.HiddenItems++
 				continue
 			}
@@ -422,6 +427,7 @@ func newBlock(key string, n *node) Block {
 				item.Selected = item.Selected || s == val
 			}
 			b.Items = append(b.Items, item)
+			*items--
 		}
 	}
 	return b
