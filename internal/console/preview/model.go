@@ -21,9 +21,9 @@ const (
 // 20 fields); the preview shows a little more so that the developer sees
 // what is too many.
 const (
-	maxBlocks   = 30
-	maxActions  = 6
-	maxItems    = 50
+	maxBlocks  = 30
+	maxActions = 6
+	maxItems   = 50
 	// maxAllItems bounds the choices drawn in one modal, all blocks together.
 	maxAllItems = 200
 	maxFields   = 40
@@ -69,8 +69,8 @@ type Summary struct {
 
 // Block is one block of a modal.
 type Block struct {
-	Key     string
-	Element string // the definition name, e.g. "element-input"
+	Key                                string
+	Element                            string // the definition name, e.g. "element-input"
 	Label, Placeholder, Message, Value string
 	Values                             []string // selected values of a checkbox group
 	Items                              []Item

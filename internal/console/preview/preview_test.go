@@ -125,8 +125,8 @@ func TestModal(t *testing.T) {
 			placed["summary"] = append(placed["summary"], fmt.Sprintf("%d:%s", pr.Line, pr.Path))
 		}
 		want := map[string][]string{
-			"size":      {"5:options.label"},       // on the options object's line
-			"size.note": {"6:options.value"},       // the dotted key is told from "size"
+			"size":      {"5:options.label"}, // on the options object's line
+			"size.note": {"6:options.value"}, // the dotted key is told from "size"
 			"odd":       {"7:$ref"},
 			"action go": {"10:options.handler"},
 			"summary":   {"12:properties.extra", "14:definitions"},
