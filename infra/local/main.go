@@ -41,8 +41,8 @@ func run(ctx context.Context, out io.Writer) error {
 	setDefault("ISSUER_URL", "http://127.0.0.1:"+port)
 	devSecret := setDefault("AUTH_JWT_SECRET", service.DevJWTSecret)
 
+	dir := mkdir(envOr("LOCAL_DATA_DIR", ".local"))
 	if os.Getenv("DYNAMODB_ENDPOINT") == "" {
-		dir := envOr("LOCAL_DATA_DIR", ".local")
 		logFile, err := os.OpenFile(filepath.Join(mkdir(dir), "dynamodb-local.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 		if err != nil {
 			return err
@@ -84,7 +84,7 @@ func run(ctx context.Context, out io.Writer) error {
 	}
 	defer func() { stopSweeps(); <-sweeps }()
 	streamCtx, stopStream := context.WithCancel(ctx)
-	stream, err := startStream(streamCtx, store, logger)
+	stream, err := startStream(streamCtx, store, filepath.Join(dir, "stream-"+store.Table()+".json"), logger)
 	if err != nil {
 		stopStream()
 		return err

@@ -14,8 +14,10 @@ import (
 // stream-events Lambda runs (cascades, uninstall notifications, domain
 // events), until ctx ends; done closes once the poller has stopped. Domain
 // events are logged at debug level (LOG_LEVEL=DEBUG shows them) unless
-// EVENT_BUS_NAME names a real bus; failed notifications are logged.
-func startStream(ctx context.Context, store *dynamo.Store, logger *slog.Logger) (done <-chan struct{}, err error) {
+// EVENT_BUS_NAME names a real bus; failed notifications are logged. The
+// stream position is kept in positionFile, so a restart does not hand old
+// records over again.
+func startStream(ctx context.Context, store *dynamo.Store, positionFile string, logger *slog.Logger) (done <-chan struct{}, err error) {
 	o, err := events.OptionsFromEnv()
 	if err != nil {
 		return nil, err
@@ -26,7 +28,7 @@ func startStream(ctx context.Context, store *dynamo.Store, logger *slog.Logger) 
 	}
 	p := &streamlocal.Poller{
 		Client: streamlocal.NewClient(os.Getenv("DYNAMODB_ENDPOINT")), Table: store.Table(),
-		Handler: h.Handle, Logger: logger,
+		Handler: h.Handle, Logger: logger, PositionFile: positionFile,
 	}
 	stopped := make(chan struct{})
 	go func() {

@@ -11,6 +11,13 @@
 // own deadline (InvocationTimeout), as an invocation would. Shards are read
 // one after another in the order DynamoDB hands them out, children after
 // their parents. It is not meant for AWS: there, Lambda polls the stream.
+//
+// With PositionFile set, the position in the stream (each shard's last
+// handled sequence number) is kept in that file after every batch, so a
+// restart goes on where the last run stopped instead of handing the handler
+// every old record again (the event source mapping keeps its position the
+// same way). The file names the stream it belongs to: a new table (a new
+// stream) starts from its oldest record.
 package streamlocal
 
 import (
@@ -48,6 +55,9 @@ type Poller struct {
 	MaxRetries int
 	// Region of the records (awsRegion), cosmetic.
 	Region string
+	// PositionFile, if set, keeps the stream position across runs (see the
+	// package doc). Its directory must exist.
+	PositionFile string
 }
 
 // NewClient builds a DynamoDB Streams client for endpoint (DynamoDB Local),
@@ -93,17 +103,17 @@ type shard struct {
 	done       bool
 }
 
-// Run reads the stream from its oldest record (TRIM_HORIZON) until ctx ends,
-// and returns nil then. The handler is idempotent, so a restart that replays
-// what was handled before does no harm.
+// Run reads the stream from its oldest record (TRIM_HORIZON), or on from
+// the position kept in PositionFile, until ctx ends, and returns nil then.
+// The handler is idempotent, so a record handed over twice (a crash between
+// a batch and the saving of its position) does no harm.
 func (p *Poller) Run(ctx context.Context) error {
 	p.defaults()
 	arn, err := p.streamARN(ctx)
 	if err != nil {
 		return err
 	}
-	shards := map[string]*shard{}
-	var order []string
+	shards, order := p.loadPosition(arn)
 	nextDescribe := time.Time{}
 	for ctx.Err() == nil {
 		if time.Now().After(nextDescribe) {
@@ -129,6 +139,9 @@ func (p *Poller) Run(ctx context.Context) error {
 				p.Logger.Warn("read shard", slog.String("shard", id), slog.String("error", err.Error()))
 			}
 			got += n
+			if n > 0 || s.done {
+				p.savePosition(arn, shards, order)
+			}
 			if s.done {
 				nextDescribe = time.Time{} // look for its children now
 			}
@@ -191,9 +204,19 @@ func (p *Poller) readShard(ctx context.Context, arn string, s *shard) (int, erro
 			in.ShardIteratorType, in.SequenceNumber = types.ShardIteratorTypeAfterSequenceNumber, aws.String(s.lastSeq)
 		}
 		out, err := p.Client.GetShardIterator(ctx, in)
-		var gone *types.ResourceNotFoundException
+		var (
+			gone    *types.ResourceNotFoundException
+			trimmed *types.TrimmedDataAccessException
+		)
 		if errors.As(err, &gone) {
 			s.done = true // trimmed away
+			return 0, nil
+		}
+		if errors.As(err, &trimmed) && s.lastSeq != "" {
+			// The kept position is older than the stream's retention:
+			// go on from the oldest record still there.
+			p.Logger.Warn("stream position trimmed away; reading from the oldest record", slog.String("shard", s.id))
+			s.lastSeq = ""
 			return 0, nil
 		}
 		if err != nil {
