@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -17,12 +18,15 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/devhub-oss/devhub/infra/devlogin"
+	"github.com/devhub-oss/devhub/infra/sampleapp"
 	"github.com/devhub-oss/devhub/internal/auth"
 	"github.com/devhub-oss/devhub/internal/ddblocal"
 	"github.com/devhub-oss/devhub/internal/devhub"
 	"github.com/devhub-oss/devhub/internal/httpapi"
 	"github.com/devhub-oss/devhub/internal/jsonschema"
 	"github.com/devhub-oss/devhub/internal/oauth"
+	"github.com/devhub-oss/devhub/internal/probe"
 	"github.com/devhub-oss/devhub/internal/service"
 )
 
@@ -71,11 +75,26 @@ func run(ctx context.Context, out io.Writer) error {
 	if err := store.EnsureTable(ctx); err != nil {
 		return err
 	}
+	sample, err := startSampleApp(dir, cfg.IssuerURL, logger)
+	if err != nil {
+		return err
+	}
+	defer sample.stop(context.Background())
+	// The prober may reach the sample app (its CA, its host:port), here only.
+	hint := ""
+	if sample != nil {
+		hint = sample.base + sampleapp.PathOtherCallback
+	}
+	srv.Prober = &hintingProber{p: probe.New(sample.proberOptions(cfg.ProbeAllowedHosts)), logger: logger, sample: hint}
 	groups := [][]httpapi.Route{httpapi.HealthRoutes()}
 	for _, g := range srv.FunctionRoutes() {
 		groups = append(groups, g)
 	}
-	handler := srv.Handler(groups...)
+	mux := http.NewServeMux()
+	mux.Handle(devlogin.Path, devlogin.Handler(devlogin.Options{Secret: cfg.JWTSecret, Issuer: cfg.JWTIssuer,
+		Audience: cfg.JWTAudience, Logger: logger}))
+	mux.Handle("/", srv.Handler(groups...))
+	var handler http.Handler = mux
 	sweepCtx, stopSweeps := context.WithCancel(ctx)
 	sweeps, err := startSweeps(sweepCtx, store, srv.Hub.Prober, logger)
 	if err != nil {
@@ -84,7 +103,7 @@ func run(ctx context.Context, out io.Writer) error {
 	}
 	defer func() { stopSweeps(); <-sweeps }()
 	streamCtx, stopStream := context.WithCancel(ctx)
-	stream, err := startStream(streamCtx, store, filepath.Join(dir, "stream-"+store.Table()+".json"), logger)
+	stream, err := startStream(streamCtx, store, filepath.Join(dir, "stream-"+store.Table()+".json"), sample, logger)
 	if err != nil {
 		stopStream()
 		return err
@@ -99,7 +118,17 @@ func run(ctx context.Context, out io.Writer) error {
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 
-	printWelcome(out, cfg, port, devSecret)
+	base := "http://127.0.0.1:" + port
+	tok := devToken(cfg)
+	if sample != nil {
+		regCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		err := sample.register(regCtx, &api{base: base, token: tok, client: &http.Client{Timeout: 20 * time.Second}})
+		cancel()
+		if err != nil {
+			logger.Error("sample app not registered", slog.String("error", err.Error()))
+		}
+	}
+	printWelcome(out, cfg, base, tok, devSecret, sample)
 	select {
 	case err := <-errc:
 		return err
@@ -114,18 +143,31 @@ func run(ctx context.Context, out io.Writer) error {
 	return nil
 }
 
-func printWelcome(out io.Writer, cfg service.Config, port string, devSecret bool) {
+// devToken is the dev user's bearer token (sandbox company dev-company).
+func devToken(cfg service.Config) string {
 	tok, err := auth.IssueToken(cfg.JWTSecret, devhub.Identity{UserID: "dev-user", CompanyID: "dev-company", Sandbox: true},
 		cfg.JWTIssuer, cfg.JWTAudience, time.Now(), 12*time.Hour)
 	if err != nil {
-		tok = "(could not sign: " + err.Error() + ")"
+		return "(could not sign: " + err.Error() + ")"
 	}
-	base := "http://127.0.0.1:" + port
+	return tok
+}
+
+func printWelcome(out io.Writer, cfg service.Config, base, tok string, devSecret bool, sample *sampleApp) {
 	fmt.Fprintf(out, "devhub is serving on %s (table %q)\n", base, cfg.TableName)
 	if devSecret {
 		fmt.Fprintf(out, "AUTH_JWT_SECRET is the public dev secret %q\n", service.DevJWTSecret)
 	}
 	fmt.Fprintf(out, "Dev token (user dev-user, sandbox company dev-company, 12 h; more with `make token`):\n\n  export TOKEN=%s\n\n", tok)
+	fmt.Fprintf(out, "Console:     %s/hub\nLog in:      %s%s (sets the session cookie for any user and company)\n", base, base, devlogin.Path)
+	if sample != nil {
+		fmt.Fprintf(out, "Sample app:  %s (CA: %s)\n", sample.base, sample.caPath)
+		if sample.install != "" {
+			fmt.Fprintf(out, "  install link of %q (%s): %s\n", SampleAppName, sample.appID, sample.install)
+		}
+		fmt.Fprintf(out, "  callback URL any draft may use: %s%s\n", sample.base, sampleapp.PathOtherCallback)
+	}
+	fmt.Fprintln(out)
 	fmt.Fprintf(out, "Try:\n\n  curl -s -X POST %s/v1/apps -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' \\\n    -d '{\"type\":\"private\",\"name\":\"My first app\",\"callback_url\":\"https://example.com/callback\"}'\n\n", base)
 	fmt.Fprintf(out, "Press Ctrl-C to stop.\n")
 }

@@ -1,12 +1,14 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"os"
 
 	"github.com/devhub-oss/devhub/internal/dynamo"
 	"github.com/devhub-oss/devhub/internal/events"
+	"github.com/devhub-oss/devhub/internal/probe"
 	"github.com/devhub-oss/devhub/internal/streamlocal"
 )
 
@@ -17,7 +19,7 @@ import (
 // EVENT_BUS_NAME names a real bus; failed notifications are logged. The
 // stream position is kept in positionFile, so a restart does not hand old
 // records over again.
-func startStream(ctx context.Context, store *dynamo.Store, positionFile string, logger *slog.Logger) (done <-chan struct{}, err error) {
+func startStream(ctx context.Context, store *dynamo.Store, positionFile string, sample *sampleApp, logger *slog.Logger) (done <-chan struct{}, err error) {
 	o, err := events.OptionsFromEnv()
 	if err != nil {
 		return nil, err
@@ -26,6 +28,10 @@ func startStream(ctx context.Context, store *dynamo.Store, positionFile string, 
 	if err != nil {
 		return nil, err
 	}
+	// The notifier may reach the sample app too (its CA, its host:port).
+	po := sample.proberOptions(o.ProbeAllowedHosts)
+	po.IdleConnsPerHost = cmp.Or(o.NotifyConcurrency, events.DefaultConcurrency)
+	h.Notifier = &events.Notifier{Client: probe.New(po).Client(), MaxAttempts: o.NotifyMaxAttempts}
 	p := &streamlocal.Poller{
 		Client: streamlocal.NewClient(os.Getenv("DYNAMODB_ENDPOINT")), Table: store.Table(),
 		Handler: h.Handle, Logger: logger, PositionFile: positionFile,

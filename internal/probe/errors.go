@@ -52,7 +52,12 @@ type Error struct {
 	Reason string
 }
 
-func (e *Error) Error() string { return string(e.Category) + ": " + e.Reason }
+func (e *Error) Error() string {
+	if m, ok := messages[e]; ok {
+		return m // the sentinels' messages are built once: refusals are hot
+	}
+	return string(e.Category) + ": " + e.Reason
+}
 
 // Is makes every Error of a category match that category's sentinel
 // (errors.Is(err, ErrTLS) for any TLS reason).
@@ -82,6 +87,16 @@ var (
 
 	errCanceled = errors.New("the check was cancelled")
 )
+
+// messages holds the sentinels' Error texts, read-only after init.
+var messages = func() map[*Error]string {
+	m := map[*Error]string{}
+	for _, err := range []error{ErrNotAllowed, ErrDNS, ErrConnect, ErrTimeout, ErrTLS, ErrServerError} {
+		e := err.(*Error)
+		m[e] = string(e.Category) + ": " + e.Reason
+	}
+	return m
+}()
 
 // statusError is the Status error for one answer.
 func statusError(code int) *Error {
