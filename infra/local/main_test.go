@@ -48,6 +48,8 @@ func TestRunner(t *testing.T) {
 	t.Setenv("TABLE_NAME", "runner_"+devhub.NewID(""))
 	t.Setenv("AUTH_JWT_SECRET", "")
 	t.Setenv("ISSUER_URL", "")
+	t.Setenv("LOCAL_DATA_DIR", t.TempDir())
+	t.Setenv("SAMPLE_APP_PORT", "0")
 
 	ctx, cancel := context.WithCancel(context.Background())
 	out := &syncBuffer{}

@@ -152,9 +152,9 @@ type appView struct {
 }
 
 // register makes sure the dev company has one private live app named
-// SampleAppName pointing at this sample app, with one custom panel, and
-// hands its credentials to the sample app. It finds the app by name, so a
-// restart registers nothing new; a changed port is patched in.
+// SampleAppName pointing at this sample app, with a custom panel, and hands
+// its credentials to the sample app. It finds the app by name, so a restart
+// registers nothing new; a changed port is patched into its URLs.
 func (sa *sampleApp) register(ctx context.Context, a *api) error {
 	var found *appView
 	for cursor := ""; found == nil; {
@@ -196,21 +196,30 @@ func (sa *sampleApp) register(ctx context.Context, a *api) error {
 			}
 		}
 	}
-	if app.Status == "draft" {
-		var exts struct {
-			Data []struct{ ID string } `json:"data"`
-		}
-		if _, err := a.do(ctx, http.MethodGet, "/v1/apps/"+app.ID+"/extensions", "", nil, &exts); err != nil {
+	var exts struct {
+		Data []struct {
+			ID        string `json:"id"`
+			IframeURL string `json:"iframe_url"`
+		} `json:"data"`
+	}
+	if _, err := a.do(ctx, http.MethodGet, "/v1/apps/"+app.ID+"/extensions", "", nil, &exts); err != nil {
+		return err
+	}
+	switch {
+	case len(exts.Data) == 0:
+		if _, err := a.do(ctx, http.MethodPost, "/v1/apps/"+app.ID+"/extensions", "sample-app-panel-"+app.ID, map[string]any{
+			"type": "custom_panel", "name": "Sample panel", "description": "Shows the launch token's claims.",
+			"iframe_url": sa.srv.ExtensionURL(), "locations": []string{"deal_details"},
+		}, nil); err != nil {
 			return err
 		}
-		if len(exts.Data) == 0 {
-			if _, err := a.do(ctx, http.MethodPost, "/v1/apps/"+app.ID+"/extensions", "sample-app-panel-"+app.ID, map[string]any{
-				"type": "custom_panel", "name": "Sample panel", "description": "Shows the launch token's claims.",
-				"iframe_url": sa.srv.ExtensionURL(), "locations": []string{"deal_details"},
-			}, nil); err != nil {
-				return err
-			}
+	case exts.Data[0].IframeURL != sa.srv.ExtensionURL():
+		if _, err := a.do(ctx, http.MethodPatch, "/v1/apps/"+app.ID+"/extensions/"+exts.Data[0].ID, "",
+			map[string]any{"iframe_url": sa.srv.ExtensionURL()}, nil); err != nil {
+			return err
 		}
+	}
+	if app.Status == "draft" {
 		if _, err := a.do(ctx, http.MethodPost, "/v1/apps/"+app.ID+"/live", "", map[string]any{}, &app); err != nil {
 			return fmt.Errorf("sample app could not go live: %w", err)
 		}

@@ -58,6 +58,8 @@ func startRunner(t *testing.T) *runner {
 	t.Helper()
 	port := freePort(t)
 	t.Setenv("PORT", port)
+	t.Setenv("ISSUER_URL", "") // run() defaults it in the environment, from the last port
+	t.Setenv("AUTH_JWT_SECRET", "")
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &runner{base: "http://127.0.0.1:" + port, out: &syncBuffer{}}
 	done := make(chan error, 1)

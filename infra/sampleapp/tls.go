@@ -20,9 +20,9 @@ import (
 // Files under the directory given to EnsureCertificates. The keys are
 // written 0600 and are never read from anywhere else.
 const (
-	CAFile      = "ca.pem"      // the local CA's certificate: trust this one
-	caKeyFile   = "ca-key.pem"  // its key
-	CertFile    = "cert.pem"    // the sample app's certificate for 127.0.0.1
+	CAFile      = "ca.pem"     // the local CA's certificate: trust this one
+	caKeyFile   = "ca-key.pem" // its key
+	CertFile    = "cert.pem"   // the sample app's certificate for 127.0.0.1
 	certKeyFile = "cert-key.pem"
 )
 
