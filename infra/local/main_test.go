@@ -72,6 +72,10 @@ func TestRunner(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	// The welcome follows the sample app's registration.
+	for !strings.Contains(out.String(), "Press Ctrl-C") && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
 	tok := regexp.MustCompile(`export TOKEN=(\S+)`).FindStringSubmatch(out.String())
 	if tok == nil || !strings.Contains(out.String(), "curl") {
 		t.Fatalf("no token or curl printed:\n%s", out.String())
