@@ -85,7 +85,7 @@ func run(ctx context.Context, out io.Writer) error {
 	if sample != nil {
 		hint = sample.base + sampleapp.PathOtherCallback
 	}
-	srv.Prober = &hintingProber{p: probe.New(sample.proberOptions(cfg.ProbeAllowedHosts)), logger: logger, sample: hint}
+	srv.Hub.Prober = &hintingProber{p: probe.New(sample.proberOptions(cfg.ProbeAllowedHosts)), logger: logger, sample: hint}
 	groups := [][]httpapi.Route{httpapi.HealthRoutes()}
 	for _, g := range srv.FunctionRoutes() {
 		groups = append(groups, g)

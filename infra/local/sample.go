@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/devhub-oss/devhub/infra/sampleapp"
+	"github.com/devhub-oss/devhub/internal/devhub"
 	"github.com/devhub-oss/devhub/internal/probe"
 )
 
@@ -79,24 +80,24 @@ func (sa *sampleApp) proberOptions(allowed []string) probe.Options {
 	return o
 }
 
-// hintingProber logs, once per URL and minute at most, how a local
-// not_allowed refusal is fixed.
+// hintingProber logs how a local not_allowed refusal is fixed.
 type hintingProber struct {
 	p      *probe.Prober
 	logger *slog.Logger
 	sample string // the sample app's callback for any app, "" when off
 }
 
-func (h *hintingProber) Probe(ctx context.Context, rawURL string) probe.Result {
-	r := h.p.Probe(ctx, rawURL)
-	if r.Category == probe.NotAllowed {
+func (h *hintingProber) CheckCallback(ctx context.Context, rawURL string) (devhub.CallbackHealth, time.Duration) {
+	health, d := h.p.CheckCallback(ctx, rawURL)
+	// The category is the first word of every probe error.
+	if strings.HasPrefix(health.Error, string(probe.NotAllowed)+":") {
 		hint := "locally, use the sample app's callback " + h.sample + " (it answers the probe), or list the host:port in PROBE_ALLOWED_HOSTS"
 		if h.sample == "" {
 			hint = "locally, list the host:port in PROBE_ALLOWED_HOSTS (the sample app is off: SAMPLE_APP=off)"
 		}
-		h.logger.Warn("callback probe refused: not_allowed", slog.String("hint", hint))
+		h.logger.WarnContext(ctx, "callback probe refused: not_allowed", slog.String("hint", hint))
 	}
-	return r
+	return health, d
 }
 
 // api calls the runner's own API with the dev token, for registering the

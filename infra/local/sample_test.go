@@ -216,19 +216,19 @@ func TestSampleApp(t *testing.T) {
 }
 
 // TestHintingProber: a not_allowed refusal logs the local way out, naming
-// the sample app and PROBE_ALLOWED_HOSTS; other results log nothing.
+// the sample app and PROBE_ALLOWED_HOSTS.
 func TestHintingProber(t *testing.T) {
 	var buf bytes.Buffer
 	h := &hintingProber{p: probe.New(probe.Options{}), logger: slog.New(slog.NewTextHandler(&buf, nil)), sample: "https://127.0.0.1:3443/callback"}
-	if r := h.Probe(context.Background(), "https://127.0.0.1/cb"); r.Category != probe.NotAllowed {
-		t.Fatalf("Probe = %+v", r)
+	if hl, _ := h.CheckCallback(context.Background(), "https://127.0.0.1/cb"); hl.OK || !strings.HasPrefix(hl.Error, "not_allowed: ") {
+		t.Fatalf("CheckCallback = %+v", hl)
 	}
 	if s := buf.String(); !strings.Contains(s, "https://127.0.0.1:3443/callback") || !strings.Contains(s, "PROBE_ALLOWED_HOSTS") {
 		t.Errorf("hint: %q", s)
 	}
 	buf.Reset()
 	h.sample = ""
-	h.Probe(context.Background(), "https://10.0.0.1/cb")
+	h.CheckCallback(context.Background(), "https://10.0.0.1/cb")
 	if s := buf.String(); !strings.Contains(s, "SAMPLE_APP=off") || !strings.Contains(s, "PROBE_ALLOWED_HOSTS") {
 		t.Errorf("hint without the sample app: %q", s)
 	}
