@@ -4,6 +4,8 @@ GO          ?= go
 FUNCTIONS   := $(notdir $(wildcard functions/*))
 DDB_DIR     := infra/dynamodb-local
 DDB_STAMP   := $(DDB_DIR)/node_modules/.devhub-installed
+TOOLS_DIR   := infra/tools
+TOOLS_STAMP := $(TOOLS_DIR)/node_modules/.devhub-installed
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 LAMBDA_ENV  := CGO_ENABLED=0 GOOS=linux GOARCH=arm64
 LAMBDA_FLAGS:= -trimpath -ldflags "-s -w" -tags lambda.norpc
@@ -21,8 +23,8 @@ run: deps
 test: deps
 	$(WITH_DDB) $(GO) test -race -count=1 ./...
 
-## lint: gofmt -s, go vet, staticcheck, go.mod/go.sum tidy; the SAM translator and cfn-lint (informational checks included) on template.yaml
-lint:
+## lint: gofmt -s, go vet, staticcheck, go.mod/go.sum tidy; the SAM translator and cfn-lint (informational checks included) on template.yaml; Redocly CLI on the served OpenAPI document
+lint: $(TOOLS_STAMP)
 	@out=$$(gofmt -s -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt -s needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
@@ -30,6 +32,9 @@ lint:
 	@command -v cfn-lint >/dev/null || { echo "cfn-lint is needed: pip install cfn-lint"; exit 1; }
 	python3 infra/sam/translate.py template.yaml >/dev/null
 	cfn-lint --include-checks I -- template.yaml
+	$(GO) run ./infra/openapi -o build/openapi.json
+	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true $(TOOLS_DIR)/node_modules/.bin/redocly lint \
+	  --config $(TOOLS_DIR)/redocly.yaml --format=stylish build/openapi.json
 
 ## build: bootstrap for every function (linux/arm64, stripped) into build/<name>/
 build: $(addprefix build/,$(addsuffix /bootstrap,$(FUNCTIONS)))
@@ -89,6 +94,11 @@ deps: $(DDB_STAMP) check-java
 
 $(DDB_STAMP): $(DDB_DIR)/package.json $(DDB_DIR)/package-lock.json
 	cd $(DDB_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# The pinned JavaScript tools of make lint (@redocly/cli, see infra/tools/package-lock.json).
+$(TOOLS_STAMP): $(TOOLS_DIR)/package.json $(TOOLS_DIR)/package-lock.json
+	cd $(TOOLS_DIR) && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
 check-java:

@@ -1,7 +1,9 @@
 package httpapi_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"maps"
@@ -14,7 +16,12 @@ import (
 
 	"github.com/devhub-oss/devhub/internal/httpapi"
 	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
 )
+
+// The document describes HTML pages as strings, so that response
+// validation reads them as such.
+func init() { openapi3filter.RegisterBodyDecoder("text/html", openapi3filter.PlainBodyDecoder) }
 
 // TestOpenAPIMatchesRoutes: every registered route is documented, and every
 // documented operation is registered, so the document cannot drift.
@@ -73,5 +80,73 @@ func TestOpenAPIServed(t *testing.T) {
 	res := e.do(t, http.MethodGet, "/openapi.json", nil, nil).want(t, http.StatusOK)
 	if string(res.Body) != string(httpapi.OpenAPIDocument()) || res.Header.Get("Content-Type") != "application/json" {
 		t.Errorf("got %q", res.Header.Get("Content-Type"))
+	}
+}
+
+// TestOpenAPIFormat: the document is kept as 2-space indented JSON, one
+// member per line, so that concurrent additions merge line by line.
+func TestOpenAPIFormat(t *testing.T) {
+	doc := httpapi.OpenAPIDocument()
+	var compact, want bytes.Buffer
+	if err := json.Compact(&compact, doc); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Indent(&want, compact.Bytes(), "", "  "); err != nil {
+		t.Fatal(err)
+	}
+	want.WriteByte('\n')
+	if !bytes.Equal(doc, want.Bytes()) {
+		t.Errorf("internal/httpapi/openapi.json is not 2-space indented JSON; reformat it, e.g. " +
+			"python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); open(sys.argv[1],\"w\").write(json.dumps(d, indent=2, ensure_ascii=False)+\"\\n\")' internal/httpapi/openapi.json")
+	}
+}
+
+// TestOpenAPIDescribed: a tool reading the document finds words and an
+// example for everything: every tag used is declared with a description,
+// every operation has a description, and every request body and response
+// body has a schema and an example.
+func TestOpenAPIDescribed(t *testing.T) {
+	doc, err := openapi3.NewLoader().LoadFromData(httpapi.OpenAPIDocument())
+	if err != nil {
+		t.Fatal(err)
+	}
+	declared := map[string]bool{}
+	for _, tag := range doc.Tags {
+		if tag.Description == "" {
+			t.Errorf("tag %s has no description", tag.Name)
+		}
+		declared[tag.Name] = true
+	}
+	checkContent := func(where string, content openapi3.Content) {
+		if len(content) == 0 {
+			return
+		}
+		for mt, m := range content {
+			if m.Schema == nil {
+				t.Errorf("%s %s has no schema", where, mt)
+			}
+			if m.Example == nil && len(m.Examples) == 0 {
+				t.Errorf("%s %s has no example", where, mt)
+			}
+		}
+	}
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			where := method + " " + path
+			if strings.TrimSpace(op.Description) == "" {
+				t.Errorf("%s has no description", where)
+			}
+			for _, tag := range op.Tags {
+				if !declared[tag] {
+					t.Errorf("%s uses the undeclared tag %s", where, tag)
+				}
+			}
+			if op.RequestBody != nil {
+				checkContent(where+" request body", op.RequestBody.Value.Content)
+			}
+			for status, r := range op.Responses.Map() {
+				checkContent(where+" response "+status, r.Value.Content)
+			}
+		}
 	}
 }
