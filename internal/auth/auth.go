@@ -3,11 +3,14 @@
 //
 // Tokens are HS256 JWTs signed by the platform's identity service with a
 // shared secret. The algorithm is pinned: a token signed any other way, or
-// without an expiry, is refused. This package never logs a token.
+// without an expiry, is refused. A refusal tells the client nothing but
+// "unauthorized"; its Reason (expired, bad signature, …) is for the log.
+// This package never logs, and never puts a token in an error.
 package auth
 
 import (
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -88,9 +91,91 @@ func NewVerifier(o VerifierOptions) (*Verifier, error) {
 
 var errUnauthorized = devhub.Errorf(devhub.EUNAUTHORIZED, "A valid bearer token is required.")
 
-// Verify returns the identity a token vouches for, or an EUNAUTHORIZED error
-// that says nothing about why (the reason is for the log, not the caller).
+// Reason says why a token was refused, in words for the log.
+type Reason string
+
+// The reasons Verify refuses a token for.
+const (
+	ReasonMissing        Reason = "missing"           // no bearer token at all
+	ReasonMalformed      Reason = "malformed"         // not a JWT (three base64url parts of JSON)
+	ReasonWrongAlgorithm Reason = "wrong_algorithm"   // signed with anything but HS256 (none included)
+	ReasonBadSignature   Reason = "bad_signature"     // HS256, but not with our secret
+	ReasonMissingExp     Reason = "missing_exp"       // no exp claim
+	ReasonExpired        Reason = "expired"           // exp passed (beyond the leeway)
+	ReasonNotYetValid    Reason = "not_yet_valid"     // nbf or iat in the future
+	ReasonIssuer         Reason = "issuer_mismatch"   // iss is not AUTH_JWT_ISSUER
+	ReasonAudience       Reason = "audience_mismatch" // aud does not hold AUTH_JWT_AUDIENCE
+	ReasonMissingClaims  Reason = "missing_claims"    // no sub or no company_id
+	ReasonInvalidClaims  Reason = "invalid_claims"    // a claim of the wrong type
+)
+
+// RefusedError is the error of a refused token: EUNAUTHORIZED for the
+// client (devhub.ErrorCode and ErrorMessage see only that), with the reason
+// for the log. It never holds the token.
+type RefusedError struct{ Reason Reason }
+
+func (e *RefusedError) Error() string { return fmt.Sprintf("bearer token refused: %s", e.Reason) }
+
+// RefusalReason is Reason as a string, for adapters that log it without
+// importing this package.
+func (e *RefusedError) RefusalReason() string { return string(e.Reason) }
+
+// Unwrap gives devhub.ErrorCode the one EUNAUTHORIZED every refusal shares.
+func (e *RefusedError) Unwrap() error { return errUnauthorized }
+
+// ReasonOf returns why err refused a token, or "" when err is not a refusal.
+func ReasonOf(err error) Reason {
+	var r *RefusedError
+	if errors.As(err, &r) {
+		return r.Reason
+	}
+	return ""
+}
+
+func refused(r Reason) error { return &RefusedError{Reason: r} }
+
+// reason maps the parser's error to a Reason. The checks go from the
+// token's form to its claims, so a token wrong in two ways reports the
+// first (a forged token that is also expired is bad_signature).
+func reason(tok *jwt.Token, c *Claims, err error) Reason {
+	switch {
+	case errors.Is(err, jwt.ErrTokenMalformed):
+		return ReasonMalformed
+	case errors.Is(err, jwt.ErrTokenSignatureInvalid) || errors.Is(err, jwt.ErrTokenUnverifiable):
+		// The parser refuses another alg with the same error as a bad
+		// signature; the header tells them apart.
+		if tok == nil || tok.Method == nil || tok.Method.Alg() != jwt.SigningMethodHS256.Alg() {
+			return ReasonWrongAlgorithm
+		}
+		return ReasonBadSignature
+	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing):
+		// exp, or the iss or aud that AUTH_JWT_ISSUER / AUDIENCE require.
+		switch {
+		case c.ExpiresAt == nil:
+			return ReasonMissingExp
+		case c.Issuer == "":
+			return ReasonIssuer
+		}
+		return ReasonAudience
+	case errors.Is(err, jwt.ErrTokenExpired):
+		return ReasonExpired
+	case errors.Is(err, jwt.ErrTokenNotValidYet), errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
+		return ReasonNotYetValid
+	case errors.Is(err, jwt.ErrTokenInvalidIssuer):
+		return ReasonIssuer
+	case errors.Is(err, jwt.ErrTokenInvalidAudience):
+		return ReasonAudience
+	}
+	return ReasonInvalidClaims
+}
+
+// Verify returns the identity a token vouches for, or a *RefusedError: an
+// EUNAUTHORIZED error that tells the client nothing about why, and whose
+// Reason is for the log.
 func (v *Verifier) Verify(token string) (devhub.Identity, error) {
+	if token == "" {
+		return devhub.Identity{}, refused(ReasonMissing)
+	}
 	now := v.now()
 	v.mu.Lock()
 	hit, ok := v.cache[token]
@@ -99,12 +184,12 @@ func (v *Verifier) Verify(token string) (devhub.Identity, error) {
 		return hit.id, nil
 	}
 	var c Claims
-	_, err := v.parser.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return v.secret, nil })
+	tok, err := v.parser.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return v.secret, nil })
 	if err != nil {
-		return devhub.Identity{}, errUnauthorized
+		return devhub.Identity{}, refused(reason(tok, &c, err))
 	}
 	if c.Subject == "" || c.CompanyID == "" {
-		return devhub.Identity{}, errUnauthorized
+		return devhub.Identity{}, refused(ReasonMissingClaims)
 	}
 	id := devhub.Identity{UserID: c.Subject, CompanyID: c.CompanyID, Sandbox: c.Sandbox, Roles: c.Roles}
 	until := c.ExpiresAt.Add(leeway)

@@ -18,6 +18,7 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -148,11 +149,15 @@ func (s *Server) tag(next http.Handler) http.Handler {
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(rec, r.WithContext(ctx))
 		caller := rec.caller
-		s.Logger.LogAttrs(ctx, slog.LevelInfo, "request", slog.String("request_id", id),
+		attrs := []slog.Attr{slog.String("request_id", id),
 			slog.String("method", r.Method), slog.String("path", r.URL.Path),
 			slog.Int("status", rec.status), slog.Int("bytes", rec.bytes),
 			slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
-			slog.String("user_id", caller.UserID), slog.String("company_id", caller.CompanyID))
+			slog.String("user_id", caller.UserID), slog.String("company_id", caller.CompanyID)}
+		if rec.refusal != "" {
+			attrs = append(attrs, slog.String("auth_refused", rec.refusal))
+		}
+		s.Logger.LogAttrs(ctx, slog.LevelInfo, "request", attrs...)
 	})
 }
 
@@ -185,6 +190,12 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, err := s.Verifier.Verify(bearerToken(r.Header.Get("Authorization")))
 		if err != nil {
+			// The client is told only "unauthorized"; the access log line
+			// says why (expired, bad_signature, …), never with the token.
+			var refusal interface{ RefusalReason() string }
+			if rec, ok := w.(*statusRecorder); ok && errors.As(err, &refusal) {
+				rec.refusal = refusal.RefusalReason()
+			}
 			writeProblem(w, r, err)
 			return
 		}
@@ -209,6 +220,7 @@ type statusRecorder struct {
 	status, bytes int
 	wrote         bool
 	caller        devhub.Identity
+	refusal       string // why the bearer token was refused, for the log
 }
 
 func (r *statusRecorder) WriteHeader(code int) {
