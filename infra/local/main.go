@@ -122,10 +122,14 @@ func run(ctx context.Context, out io.Writer) error {
 	tok := devToken(cfg)
 	if sample != nil {
 		regCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		start := time.Now()
 		err := sample.register(regCtx, &api{base: base, token: tok, client: &http.Client{Timeout: 20 * time.Second}})
 		cancel()
 		if err != nil {
 			logger.Error("sample app not registered", slog.String("error", err.Error()))
+		} else {
+			logger.Info("sample app registered", slog.String("app_id", sample.appID),
+				slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000))
 		}
 	}
 	printWelcome(out, cfg, base, tok, devSecret, sample)
@@ -168,7 +172,11 @@ func printWelcome(out io.Writer, cfg service.Config, base, tok string, devSecret
 		fmt.Fprintf(out, "  callback URL any draft may use: %s%s\n", sample.base, sampleapp.PathOtherCallback)
 	}
 	fmt.Fprintln(out)
-	fmt.Fprintf(out, "Try:\n\n  curl -s -X POST %s/v1/apps -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' \\\n    -d '{\"type\":\"private\",\"name\":\"My first app\",\"callback_url\":\"https://example.com/callback\"}'\n\n", base)
+	callback := "https://example.com/callback"
+	if sample != nil {
+		callback = sample.base + sampleapp.PathOtherCallback // works for live and review, too
+	}
+	fmt.Fprintf(out, "Try (README.md, \"Try it locally\", walks both stories):\n\n  curl -s -X POST %s/v1/apps -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' \\\n    -d '{\"type\":\"private\",\"name\":\"My first app\",\"callback_url\":\"%s\"}'\n\n", base, callback)
 	fmt.Fprintf(out, "Press Ctrl-C to stop.\n")
 }
 

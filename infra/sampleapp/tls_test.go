@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -46,4 +47,28 @@ func TestEnsureCertificates(t *testing.T) {
 	if c1.CAPath != filepath.Join(dir, CAFile) || c1.Pool() == nil {
 		t.Errorf("CAPath %q", c1.CAPath)
 	}
+}
+
+// BenchmarkEnsureCertificates: what the sample app adds to a first start
+// (a CA and a leaf made and written) and to every later one (both read).
+func BenchmarkEnsureCertificates(b *testing.B) {
+	b.Run("FirstStart", func(b *testing.B) {
+		root := b.TempDir()
+		for i := 0; b.Loop(); i++ {
+			if _, err := EnsureCertificates(filepath.Join(root, strconv.Itoa(i)), time.Now()); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("LaterStart", func(b *testing.B) {
+		dir := b.TempDir()
+		if _, err := EnsureCertificates(dir, time.Now()); err != nil {
+			b.Fatal(err)
+		}
+		for b.Loop() {
+			if _, err := EnsureCertificates(dir, time.Now()); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
