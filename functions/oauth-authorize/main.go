@@ -8,6 +8,7 @@
 package main
 
 import (
+	"context"
 	"log/slog"
 	"os"
 
@@ -30,13 +31,18 @@ func main() {
 		fail(logger, err)
 	}
 	store := dynamo.New(db, cfg.TableName)
-	verifier, err := auth.NewVerifier(auth.VerifierOptions{Secret: cfg.JWTSecret, Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience})
+	// The developer-token secret: Secrets Manager, once per container.
+	keys, err := cfg.JWTKeys(context.Background(), logger)
+	if err != nil {
+		fail(logger, err)
+	}
+	verifier, err := auth.NewVerifier(auth.VerifierOptions{Keys: keys, Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience})
 	if err != nil {
 		fail(logger, err)
 	}
 	srv := &httpapi.Server{Verifier: verifier, Logger: logger}
 	srv.OAuth = oauth.New(oauth.Options{Store: oauth.ConsentStore(store.GetAppByClientID, store.Consent),
-		Verifier: verifier, Issuer: cfg.IssuerURL, APIDomain: cfg.APIDomain, Secret: cfg.JWTSecret,
+		Verifier: verifier, Issuer: cfg.IssuerURL, APIDomain: cfg.APIDomain, Secrets: keys,
 		Logger: logger, RequestID: httpapi.RequestID})
 	lambda.Start(service.LambdaHandler(srv.Handler(srv.OAuthAuthorizeRoutes()), cfg.BasePath))
 }

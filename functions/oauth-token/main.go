@@ -17,10 +17,14 @@ func main() {
 	cfg, err := service.ConfigFromEnv()
 	logger := service.NewLogger(cfg.LogLevel)
 	if err == nil {
+		// No JWT secret (no JWTKeys): the token endpoints authenticate
+		// clients, not developers, and the consent page's CSRF key is not
+		// needed here.
+		cfg.JWTSecret = nil
 		srv, store, err := service.NewServer(context.Background(), cfg, logger)
 		if err == nil {
 			srv.OAuth = oauth.New(oauth.Options{Store: store, Verifier: srv.Verifier, Issuer: cfg.IssuerURL,
-				APIDomain: cfg.APIDomain, Secret: cfg.JWTSecret, Logger: logger, RequestID: httpapi.RequestID})
+				APIDomain: cfg.APIDomain, Logger: logger, RequestID: httpapi.RequestID})
 			lambda.Start(service.LambdaHandler(srv.Handler(srv.OAuthTokenRoutes()), cfg.BasePath))
 			return
 		}

@@ -32,7 +32,7 @@ type Claims struct {
 // cost more than the rest of the request's own work. Tokens are stateless,
 // so there is nothing to revoke that the cache could miss.
 type Verifier struct {
-	secret []byte
+	keys   KeySource
 	parser *jwt.Parser
 	now    func() time.Time
 
@@ -51,10 +51,32 @@ const (
 	leeway    = 30 * time.Second
 )
 
+// KeySource supplies the HS256 secrets of a Verifier when they rotate
+// (internal/service reads them from Secrets Manager): during a rotation
+// both the new and the previous secret verify.
+type KeySource interface {
+	// Current returns the secrets that verify, newest first; never empty.
+	Current() [][]byte
+	// Renew is called when a token's signature matched none of them: it
+	// returns the secrets again when it fetched them anew (a rotation may
+	// have happened since), nil when it did not, e.g. because it fetched a
+	// moment ago. Callers try once more only on a non-nil answer.
+	Renew() [][]byte
+}
+
+// StaticKeys is a KeySource of fixed secrets (AUTH_JWT_SECRET).
+func StaticKeys(secrets ...[]byte) KeySource { return staticKeys(secrets) }
+
+type staticKeys [][]byte
+
+func (k staticKeys) Current() [][]byte { return k }
+func (staticKeys) Renew() [][]byte     { return nil }
+
 // VerifierOptions configures a Verifier. Issuer and Audience are checked
-// only when set.
+// only when set. Keys, when set, supplies the secrets instead of Secret.
 type VerifierOptions struct {
 	Secret   []byte
+	Keys     KeySource
 	Issuer   string
 	Audience string
 	Now      func() time.Time
@@ -66,8 +88,14 @@ const minSecretLen = 32
 // NewVerifier returns a Verifier, or an error when the secret is too short
 // to be safe.
 func NewVerifier(o VerifierOptions) (*Verifier, error) {
-	if len(o.Secret) < minSecretLen {
-		return nil, errors.New("auth: AUTH_JWT_SECRET must be at least 32 bytes")
+	keys := o.Keys
+	if keys == nil {
+		keys = staticKeys{o.Secret}
+	}
+	for _, k := range keys.Current() {
+		if len(k) < minSecretLen {
+			return nil, errors.New("auth: the JWT secret (AUTH_JWT_SECRET or the Secrets Manager secret) must be at least 32 bytes")
+		}
 	}
 	opts := []jwt.ParserOption{
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
@@ -86,7 +114,7 @@ func NewVerifier(o VerifierOptions) (*Verifier, error) {
 		now = o.Now
 		opts = append(opts, jwt.WithTimeFunc(o.Now))
 	}
-	return &Verifier{secret: o.Secret, parser: jwt.NewParser(opts...), now: now, cache: map[string]cached{}}, nil
+	return &Verifier{keys: keys, parser: jwt.NewParser(opts...), now: now, cache: map[string]cached{}}, nil
 }
 
 var errUnauthorized = devhub.Errorf(devhub.EUNAUTHORIZED, "A valid bearer token is required.")
@@ -183,10 +211,16 @@ func (v *Verifier) Verify(token string) (devhub.Identity, error) {
 	if ok && now.Before(hit.until) {
 		return hit.id, nil
 	}
-	var c Claims
-	tok, err := v.parser.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return v.secret, nil })
+	tok, c, err := v.parse(token, v.keys.Current())
+	if errors.Is(err, jwt.ErrTokenSignatureInvalid) {
+		// Signed with a secret we do not hold: perhaps rotated since we
+		// last looked.
+		if fresh := v.keys.Renew(); fresh != nil {
+			tok, c, err = v.parse(token, fresh)
+		}
+	}
 	if err != nil {
-		return devhub.Identity{}, refused(reason(tok, &c, err))
+		return devhub.Identity{}, refused(reason(tok, c, err))
 	}
 	if c.Subject == "" || c.CompanyID == "" {
 		return devhub.Identity{}, refused(ReasonMissingClaims)
@@ -203,6 +237,21 @@ func (v *Verifier) Verify(token string) (devhub.Identity, error) {
 	v.cache[token] = cached{id: id, until: until}
 	v.mu.Unlock()
 	return id, nil
+}
+
+func (v *Verifier) parse(token string, keys [][]byte) (*jwt.Token, *Claims, error) {
+	set := jwt.VerificationKeySet{Keys: make([]jwt.VerificationKey, 0, len(keys))}
+	for _, k := range keys {
+		if len(k) >= minSecretLen {
+			set.Keys = append(set.Keys, k)
+		}
+	}
+	var c Claims
+	if len(set.Keys) == 0 {
+		return nil, &c, jwt.ErrTokenUnverifiable
+	}
+	tok, err := v.parser.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return set, nil })
+	return tok, &c, err
 }
 
 // IssueToken signs a developer token for id, valid for ttl. It is for local

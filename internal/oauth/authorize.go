@@ -338,11 +338,11 @@ func (s *Server) Decide(w http.ResponseWriter, r *http.Request) {
 func (s *Server) csrfToken(id devhub.Identity, ar authRequest, until time.Time) string {
 	var exp [8]byte
 	binary.BigEndian.PutUint64(exp[:], uint64(until.Unix()))
-	return base64.RawURLEncoding.EncodeToString(append(exp[:], s.csrfMAC(exp[:], id, ar)...))
+	return base64.RawURLEncoding.EncodeToString(append(exp[:], s.csrfMAC(s.csrfKeys()[0], exp[:], id, ar)...))
 }
 
-func (s *Server) csrfMAC(exp []byte, id devhub.Identity, ar authRequest) []byte {
-	m := hmac.New(sha256.New, s.csrfKey)
+func (s *Server) csrfMAC(key, exp []byte, id devhub.Identity, ar authRequest) []byte {
+	m := hmac.New(sha256.New, key)
 	for _, f := range []string{id.UserID, id.CompanyID, ar.ClientID, ar.RedirectURI, ar.State, ar.Challenge, ar.ChallengeMethod} {
 		var n [4]byte
 		binary.BigEndian.PutUint32(n[:], uint32(len(f)))
@@ -361,5 +361,10 @@ func (s *Server) checkCSRF(tok string, id devhub.Identity, ar authRequest) bool 
 	if time.Unix(int64(binary.BigEndian.Uint64(raw[:8])), 0).Before(s.Now()) {
 		return false
 	}
-	return hmac.Equal(raw[8:], s.csrfMAC(raw[:8], id, ar))
+	for _, key := range s.csrfKeys() {
+		if hmac.Equal(raw[8:], s.csrfMAC(key, raw[:8], id, ar)) {
+			return true
+		}
+	}
+	return false
 }

@@ -89,16 +89,29 @@ type Options struct {
 	// Secret is the key material the CSRF key is derived from (HKDF-SHA256);
 	// AUTH_JWT_SECRET serves.
 	Secret []byte
-	Logger *slog.Logger
+	// Secrets, when set, replaces Secret with rotating key material (the
+	// JWT secret read from Secrets Manager): consent pages are signed with
+	// the first and accepted with any, so a rotation between showing the
+	// page and answering it costs nobody a retry.
+	Secrets SecretSource
+	Logger  *slog.Logger
 	// RequestID returns the request id to tag log lines with.
 	RequestID func(context.Context) string
 	Now       func() time.Time
+}
+
+// SecretSource supplies rotating secrets, newest first (auth.KeySource).
+type SecretSource interface {
+	Current() [][]byte
 }
 
 // Server is the authorization server. Build it once per process with New.
 type Server struct {
 	Options
 	csrfKey []byte
+
+	derivedMu sync.Mutex
+	derived   map[string][]byte // secret -> CSRF key, for Secrets
 
 	pagesOnce sync.Once
 	pages     *template.Template
@@ -113,11 +126,41 @@ func New(o Options) *Server {
 		o.Logger = slog.Default()
 	}
 	o.Issuer = strings.TrimRight(o.Issuer, "/")
-	key, err := hkdf.Key(sha256.New, o.Secret, nil, "devhub oauth consent csrf v1", 32)
+	return &Server{Options: o, csrfKey: deriveCSRFKey(o.Secret), derived: map[string][]byte{}}
+}
+
+func deriveCSRFKey(secret []byte) []byte {
+	key, err := hkdf.Key(sha256.New, secret, nil, "devhub oauth consent csrf v1", 32)
 	if err != nil {
 		panic("oauth: derive CSRF key: " + err.Error()) // only for a length over 255*32
 	}
-	return &Server{Options: o, csrfKey: key}
+	return key
+}
+
+// csrfKeys returns the CSRF keys, the signing one first.
+func (s *Server) csrfKeys() [][]byte {
+	if s.Secrets == nil {
+		return [][]byte{s.csrfKey}
+	}
+	secrets := s.Secrets.Current()
+	keys := make([][]byte, 0, len(secrets))
+	s.derivedMu.Lock()
+	defer s.derivedMu.Unlock()
+	for _, sec := range secrets {
+		k, ok := s.derived[string(sec)]
+		if !ok {
+			if len(s.derived) > 8 {
+				clear(s.derived) // old rotations
+			}
+			k = deriveCSRFKey(sec)
+			s.derived[string(sec)] = k
+		}
+		keys = append(keys, k)
+	}
+	if len(keys) == 0 {
+		keys = append(keys, s.csrfKey)
+	}
+	return keys
 }
 
 func (s *Server) log(r *http.Request) *slog.Logger {

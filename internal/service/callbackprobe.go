@@ -81,6 +81,9 @@ func MustInitStore() (Config, *httpapi.Server, *dynamo.Store) {
 	c, err := ConfigFromEnv()
 	logger := NewLogger(c.LogLevel)
 	if err == nil {
+		c.JWTKeySource, err = c.JWTKeys(context.Background(), logger)
+	}
+	if err == nil {
 		var (
 			srv   *httpapi.Server
 			store *dynamo.Store

@@ -28,14 +28,23 @@ import (
 // Config is the environment every function reads. README.md documents each
 // variable.
 type Config struct {
-	TableName   string // TABLE_NAME
-	Endpoint    string // DYNAMODB_ENDPOINT: DynamoDB Local; empty on AWS
-	JWTSecret   []byte // AUTH_JWT_SECRET
-	JWTIssuer   string // AUTH_JWT_ISSUER: checked when set
-	JWTAudience string // AUTH_JWT_AUDIENCE: checked when set
-	IssuerURL   string // ISSUER_URL: public base URL of the API
-	BasePath    string // BASE_PATH: prefix a custom domain mapping adds
-	APIDomain   string // API_DOMAIN: api_domain of OAuth token responses (default: ISSUER_URL)
+	TableName string // TABLE_NAME
+	Endpoint  string // DYNAMODB_ENDPOINT: DynamoDB Local; empty on AWS
+	JWTSecret []byte // AUTH_JWT_SECRET: local runner, sam local, tests
+	// JWTSecretID (AUTH_JWT_SECRET_ID) names the Secrets Manager secret
+	// read at runtime on AWS (see JWTSecrets); AUTH_JWT_SECRET wins when set.
+	JWTSecretID string
+	// JWTSecretGrace (AUTH_JWT_SECRET_GRACE): how long the previous secret
+	// verifies after a rotation.
+	JWTSecretGrace time.Duration
+	// JWTKeySource, when set (by MustInit: c.JWTKeys), supplies the secrets
+	// instead of JWTSecret. Not from the environment.
+	JWTKeySource auth.KeySource
+	JWTIssuer    string // AUTH_JWT_ISSUER: checked when set
+	JWTAudience  string // AUTH_JWT_AUDIENCE: checked when set
+	IssuerURL    string // ISSUER_URL: public base URL of the API
+	BasePath     string // BASE_PATH: prefix a custom domain mapping adds
+	APIDomain    string // API_DOMAIN: api_domain of OAuth token responses (default: ISSUER_URL)
 	// ProbeAllowedHosts (PROBE_ALLOWED_HOSTS, host:port list) may be probed
 	// although private or loopback: local runs and tests only.
 	ProbeAllowedHosts []string
@@ -48,6 +57,7 @@ func ConfigFromEnv() (Config, error) {
 		TableName:   os.Getenv("TABLE_NAME"),
 		Endpoint:    os.Getenv("DYNAMODB_ENDPOINT"),
 		JWTSecret:   []byte(os.Getenv("AUTH_JWT_SECRET")),
+		JWTSecretID: os.Getenv("AUTH_JWT_SECRET_ID"),
 		JWTIssuer:   os.Getenv("AUTH_JWT_ISSUER"),
 		JWTAudience: os.Getenv("AUTH_JWT_AUDIENCE"),
 		IssuerURL:   strings.TrimRight(os.Getenv("ISSUER_URL"), "/"),
@@ -62,17 +72,42 @@ func ConfigFromEnv() (Config, error) {
 	if err := c.LogLevel.UnmarshalText([]byte(envOr("LOG_LEVEL", "INFO"))); err != nil {
 		return c, fmt.Errorf("LOG_LEVEL: %w", err)
 	}
-	var missing []string
+	c.JWTSecretGrace = DefaultSecretGrace
+	if v := os.Getenv("AUTH_JWT_SECRET_GRACE"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			return c, fmt.Errorf("AUTH_JWT_SECRET_GRACE: want a Go duration such as 1h, got %q", v)
+		}
+		c.JWTSecretGrace = d
+	}
 	if c.TableName == "" {
-		missing = append(missing, "TABLE_NAME")
-	}
-	if len(c.JWTSecret) == 0 {
-		missing = append(missing, "AUTH_JWT_SECRET")
-	}
-	if len(missing) > 0 {
-		return c, fmt.Errorf("missing environment: %s", strings.Join(missing, ", "))
+		return c, errors.New("missing environment: TABLE_NAME")
 	}
 	return c, nil
+}
+
+// JWTKeys returns the developer-token secrets: AUTH_JWT_SECRET when set,
+// else the Secrets Manager secret AUTH_JWT_SECRET_ID, read now (once per
+// container: call it at init).
+func (c Config) JWTKeys(ctx context.Context, logger *slog.Logger) (auth.KeySource, error) {
+	switch {
+	case len(c.JWTSecret) > 0:
+		return auth.StaticKeys(c.JWTSecret), nil
+	case c.JWTSecretID == "":
+		return nil, errors.New("missing environment: AUTH_JWT_SECRET_ID (or AUTH_JWT_SECRET)")
+	}
+	client, err := NewSecretsClient()
+	if err != nil {
+		return nil, err
+	}
+	s := NewJWTSecrets(client.GetSecretValue, c.JWTSecretID, logger)
+	s.Grace = c.JWTSecretGrace
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := s.Load(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 func envOr(name, def string) string {
@@ -88,15 +123,25 @@ func NewLogger(level slog.Level) *slog.Logger {
 }
 
 // NewServer builds the DynamoDB client, the store, the verifier and the HTTP
-// server from c. It does not touch the network.
+// server from c. It does not touch the network: the verifier uses
+// c.JWTKeySource (read beforehand, see MustInit) or c.JWTSecret; without
+// either the server has no Verifier (oauth-token: its routes are all
+// public, and its binary does not link the Secrets Manager client).
 func NewServer(ctx context.Context, c Config, logger *slog.Logger, dbOpts ...func(*dynamodb.Options)) (*httpapi.Server, *dynamo.Store, error) {
 	db, err := dynamo.NewClient(c.Endpoint, dbOpts...)
 	if err != nil {
 		return nil, nil, err
 	}
-	verifier, err := auth.NewVerifier(auth.VerifierOptions{Secret: c.JWTSecret, Issuer: c.JWTIssuer, Audience: c.JWTAudience})
-	if err != nil {
-		return nil, nil, err
+	keys := c.JWTKeySource
+	if keys == nil && len(c.JWTSecret) > 0 {
+		keys = auth.StaticKeys(c.JWTSecret)
+	}
+	var verifier *auth.Verifier
+	if keys != nil {
+		verifier, err = auth.NewVerifier(auth.VerifierOptions{Keys: keys, Issuer: c.JWTIssuer, Audience: c.JWTAudience})
+		if err != nil {
+			return nil, nil, err
+		}
 	}
 	store := dynamo.New(db, c.TableName)
 	// Schemas is left to the functions that check extension documents, so
@@ -104,7 +149,11 @@ func NewServer(ctx context.Context, c Config, logger *slog.Logger, dbOpts ...fun
 	prober := probe.New(probe.Options{AllowedHosts: c.ProbeAllowedHosts})
 	h := &hub.Hub{Apps: store, Extensions: store, Installations: store, Clients: store, Prober: prober,
 		IssuerURL: c.IssuerURL, Now: time.Now}
-	return &httpapi.Server{Hub: h, Verifier: verifier, Logger: logger}, store, nil
+	srv := &httpapi.Server{Hub: h, Logger: logger}
+	if verifier != nil {
+		srv.Verifier = verifier
+	}
+	return srv, store, nil
 }
 
 // The store and the prober are what the use cases consume.
@@ -121,6 +170,9 @@ var (
 func MustInit() (Config, *httpapi.Server) {
 	c, err := ConfigFromEnv()
 	logger := NewLogger(c.LogLevel)
+	if err == nil {
+		c.JWTKeySource, err = c.JWTKeys(context.Background(), logger)
+	}
 	if err == nil {
 		var srv *httpapi.Server
 		if srv, _, err = NewServer(context.Background(), c, logger); err == nil {

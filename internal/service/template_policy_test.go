@@ -34,6 +34,7 @@ const (
 	resQueue  = "!GetAtt StreamFailureQueue.Arn"
 	resBus    = "!Sub arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/${EventBusName}"
 	resAll    = "*"
+	resSecret = "!Sub arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${AuthJwtSecretName}-??????"
 )
 
 // accountLevelActions take no resource but "*" (the Service Authorization
@@ -88,31 +89,36 @@ var wantPolicies = map[string]map[string][]string{
 		"dynamodb:PutItem":    {resTable},
 		"dynamodb:DeleteItem": {resTable},
 		// ListApps (CO#company) and the review queue (STATUS#review).
-		"dynamodb:Query": {resGSI1},
+		"dynamodb:Query":                {resGSI1},
+		"secretsmanager:GetSecretValue": {resSecret},
 	},
 	"ExtensionsFunction": {
-		"dynamodb:BatchGetItem":       {resTable},
-		"dynamodb:Query":              {resTable},
-		"dynamodb:PutItem":            {resTable},
-		"dynamodb:UpdateItem":         {resTable},
-		"dynamodb:DeleteItem":         {resTable},
-		"dynamodb:ConditionCheckItem": {resTable},
+		"dynamodb:BatchGetItem":         {resTable},
+		"dynamodb:Query":                {resTable},
+		"dynamodb:PutItem":              {resTable},
+		"dynamodb:UpdateItem":           {resTable},
+		"dynamodb:DeleteItem":           {resTable},
+		"dynamodb:ConditionCheckItem":   {resTable},
+		"secretsmanager:GetSecretValue": {resSecret},
 	},
 	"CallbackProbeFunction": {
-		"dynamodb:GetItem": {resTable},
-		"dynamodb:PutItem": {resTable},
-		"dynamodb:Query":   {resGSI1},
+		"dynamodb:GetItem":              {resTable},
+		"dynamodb:PutItem":              {resTable},
+		"dynamodb:Query":                {resGSI1},
+		"secretsmanager:GetSecretValue": {resSecret},
 	},
 	"InstallLinksFunction": {
-		"dynamodb:GetItem":    {resTable},
-		"dynamodb:Query":      {resGSI1},
-		"dynamodb:DeleteItem": {resTable},
+		"dynamodb:GetItem":              {resTable},
+		"dynamodb:Query":                {resGSI1},
+		"dynamodb:DeleteItem":           {resTable},
+		"secretsmanager:GetSecretValue": {resSecret},
 	},
 	"OauthAuthorizeFunction": {
-		"dynamodb:GetItem":            {resTable},
-		"dynamodb:ConditionCheckItem": {resTable},
-		"dynamodb:UpdateItem":         {resTable},
-		"dynamodb:PutItem":            {resTable},
+		"dynamodb:GetItem":              {resTable},
+		"dynamodb:ConditionCheckItem":   {resTable},
+		"dynamodb:UpdateItem":           {resTable},
+		"dynamodb:PutItem":              {resTable},
+		"secretsmanager:GetSecretValue": {resSecret},
 	},
 	"OauthTokenFunction": {
 		"dynamodb:BatchGetItem":       {resTable},
@@ -438,6 +444,7 @@ var sdkClients = map[string]string{
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams.Client": "dynamodb",
 	"github.com/aws/aws-sdk-go-v2/service/sqs.Client":             "sqs",
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge.Client":     "events",
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager.Client":  "secretsmanager",
 }
 
 // The items of a TransactWriteItems and the action each is authorized as.

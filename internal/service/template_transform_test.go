@@ -346,6 +346,29 @@ func TestTransformedOperations(t *testing.T) {
 		if tc := cfnString(r.Properties["TracingConfig"]); !strings.Contains(tc, "HasTracing") {
 			t.Errorf("%s: TracingConfig %s does not follow the Tracing parameter", id, tc)
 		}
+		// Secrets stay out of the environment (lambda:GetFunctionConfiguration
+		// shows it): the functions that may read the JWT secret are told its
+		// name, and nothing resolves a secret into a variable.
+		env, _ := r.Properties["Environment"].(map[string]any)
+		vars, _ := env["Variables"].(map[string]any)
+		for k, v := range vars {
+			if s := cfnString(v); strings.Contains(s, "{{resolve:") {
+				t.Errorf("%s: %s resolves a secret into the environment: %s", id, k, s)
+			}
+		}
+		if v, ok := vars["AUTH_JWT_SECRET"]; ok && v != "" {
+			t.Errorf("%s: AUTH_JWT_SECRET is %s; on AWS it must stay empty", id, cfnString(v))
+		}
+		role := strings.TrimSuffix(strings.TrimPrefix(cfnString(r.Properties["Role"]), "!GetAtt "), ".Arn")
+		reads := false
+		for _, st := range statements(res[role]) {
+			for _, a := range asList(st["Action"]) {
+				reads = reads || a == "secretsmanager:GetSecretValue"
+			}
+		}
+		if _, named := vars["AUTH_JWT_SECRET_ID"]; named != reads {
+			t.Errorf("%s: AUTH_JWT_SECRET_ID set: %v, GetSecretValue granted: %v; want both or neither", id, named, reads)
+		}
 	}
 	var stages int
 	for id, r := range res {

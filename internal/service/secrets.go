@@ -1,0 +1,217 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+)
+
+// Defaults of JWTSecrets.
+const (
+	// DefaultSecretRefresh: how old the secrets may get before a request
+	// reads them again.
+	DefaultSecretRefresh = 5 * time.Minute
+	// DefaultSecretGrace: how long after a rotation (the new version's
+	// creation) the previous secret still verifies: the longest lifetime of
+	// a token the identity service signed before it.
+	DefaultSecretGrace = time.Hour
+	// DefaultSecretRenewGap: a signature that matches no secret reads them
+	// again, but at most this often, so bad tokens cannot drive the calls.
+	DefaultSecretRenewGap = 30 * time.Second
+	// secretFetchTimeout bounds one read on a request's path.
+	secretFetchTimeout = 2 * time.Second
+)
+
+// GetSecretValueFunc is the one Secrets Manager operation devhub calls
+// ((*secretsmanager.Client).GetSecretValue). A func rather than an
+// interface holding the client: the consent function links html/template,
+// whose reflection would then keep every operation of the client in the
+// binary.
+type GetSecretValueFunc func(context.Context, *secretsmanager.GetSecretValueInput, ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
+
+// JWTSecrets is the developer-token secret read at runtime from Secrets
+// Manager (AUTH_JWT_SECRET_ID): never from the environment, so that
+// lambda:GetFunctionConfiguration does not reveal it and a rotation needs no
+// redeploy. It is read once per container (Load, at init), then again by
+// the first request after Refresh, or when a token's signature matches no
+// secret held (Renew, at most every RenewGap). While the current version is
+// younger than Grace, the previous one (AWSPREVIOUS) verifies too. A failed
+// read keeps the secrets held: a Secrets Manager outage does not log
+// everyone out. It implements auth.KeySource and is safe for concurrent use.
+type JWTSecrets struct {
+	Fetch    GetSecretValueFunc
+	SecretID string
+	Refresh  time.Duration
+	Grace    time.Duration
+	RenewGap time.Duration
+	Now      func() time.Time
+	Logger   *slog.Logger
+
+	mu  sync.Mutex // one read at a time
+	cur atomic.Pointer[secretSet]
+	// Fetches counts GetSecretValue calls (tests, the cold-start figures).
+	Fetches atomic.Int64
+}
+
+type secretSet struct {
+	current   []byte
+	version   string
+	previous  []byte    // nil: none, or not wanted
+	prevUntil time.Time // previous verifies until then
+	fetched   time.Time
+}
+
+// ErrSecretMissing: the secret or its AWSCURRENT value is absent or empty.
+var ErrSecretMissing = errors.New("JWT secret: no SecretString")
+
+// NewJWTSecrets returns the secrets of id read through fetch, with the
+// defaults. Call Load before use.
+func NewJWTSecrets(fetch GetSecretValueFunc, id string, logger *slog.Logger) *JWTSecrets {
+	return &JWTSecrets{Fetch: fetch, SecretID: id, Refresh: DefaultSecretRefresh, Grace: DefaultSecretGrace,
+		RenewGap: DefaultSecretRenewGap, Now: time.Now, Logger: logger}
+}
+
+// NewSecretsClient returns a Secrets Manager client from the environment
+// the Lambda runtime sets (region, credentials), like dynamo.NewClient:
+// without the SDK's config package, which would add megabytes and
+// cold-start work. AWS_ENDPOINT_URL_SECRETS_MANAGER (the SDK's standard
+// name) points it elsewhere, e.g. at moto_server in tests.
+func NewSecretsClient() (*secretsmanager.Client, error) {
+	key, secret := os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY")
+	if key == "" || secret == "" {
+		return nil, errors.New("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set (the Lambda runtime sets them)")
+	}
+	region := envOr("AWS_REGION", envOr("AWS_DEFAULT_REGION", "us-east-1"))
+	o := secretsmanager.Options{Region: region,
+		Credentials: aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(key, secret, os.Getenv("AWS_SESSION_TOKEN")))}
+	if ep := os.Getenv("AWS_ENDPOINT_URL_SECRETS_MANAGER"); ep != "" {
+		o.BaseEndpoint = aws.String(ep)
+	}
+	return secretsmanager.New(o), nil
+}
+
+// Load reads the secrets; an error means none are held (fail the init).
+func (s *JWTSecrets) Load(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.fetch(ctx)
+}
+
+// fetch reads AWSCURRENT, and AWSPREVIOUS while the current version is in
+// its grace period (reusing the previous value already held when the
+// current version did not change). s.mu is held.
+func (s *JWTSecrets) fetch(ctx context.Context) error {
+	now := s.now()
+	s.Fetches.Add(1)
+	out, err := s.Fetch(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(s.SecretID)})
+	if err != nil {
+		return fmt.Errorf("JWT secret %s: %w", s.SecretID, err)
+	}
+	if out.SecretString == nil || *out.SecretString == "" {
+		return fmt.Errorf("%w: %s", ErrSecretMissing, s.SecretID)
+	}
+	next := &secretSet{current: []byte(*out.SecretString), version: aws.ToString(out.VersionId), fetched: now}
+	if created := aws.ToTime(out.CreatedDate); !created.IsZero() && now.Before(created.Add(s.Grace)) {
+		next.prevUntil = created.Add(s.Grace)
+		if old := s.cur.Load(); old != nil && old.version == next.version && old.previous != nil {
+			next.previous = old.previous
+		} else if old != nil && old.version != next.version {
+			next.previous = old.current // we saw the rotation happen
+		} else {
+			s.Fetches.Add(1)
+			prev, err := s.Fetch(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(s.SecretID), VersionStage: aws.String("AWSPREVIOUS")})
+			var notFound *smtypes.ResourceNotFoundException
+			switch {
+			case err == nil && prev.SecretString != nil && *prev.SecretString != "":
+				next.previous = []byte(*prev.SecretString)
+			case err != nil && !errors.As(err, &notFound):
+				// Only the previous one is missing: serve the current.
+				s.logger().Warn("JWT secret: previous version unreadable", slog.String("secret_id", s.SecretID), slog.String("error", err.Error()))
+			}
+		}
+	}
+	if old := s.cur.Load(); old != nil && old.version != next.version {
+		s.logger().Info("JWT secret rotated", slog.String("secret_id", s.SecretID), slog.String("version", next.version))
+	}
+	s.cur.Store(next)
+	return nil
+}
+
+func (s *JWTSecrets) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func (s *JWTSecrets) logger() *slog.Logger {
+	if s.Logger != nil {
+		return s.Logger
+	}
+	return slog.Default()
+}
+
+// Current implements auth.KeySource. When the secrets are older than
+// Refresh, the caller that gets there first reads them again (bounded by a
+// short timeout); the others go on with the ones held.
+func (s *JWTSecrets) Current() [][]byte {
+	set := s.cur.Load()
+	if set == nil {
+		return nil
+	}
+	if s.now().Sub(set.fetched) >= s.Refresh && s.mu.TryLock() {
+		if set = s.cur.Load(); s.now().Sub(set.fetched) >= s.Refresh {
+			s.refreshLocked()
+		}
+		s.mu.Unlock()
+		set = s.cur.Load()
+	}
+	return set.keys(s.now())
+}
+
+// Renew implements auth.KeySource: a read now, unless one happened in the
+// last RenewGap.
+func (s *JWTSecrets) Renew() [][]byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	set := s.cur.Load()
+	if set == nil || s.now().Sub(set.fetched) < s.RenewGap {
+		return nil
+	}
+	if !s.refreshLocked() {
+		return nil
+	}
+	return s.cur.Load().keys(s.now())
+}
+
+// refreshLocked reads the secrets, keeping the ones held on failure (and
+// then not trying again before RenewGap or Refresh: fetched is moved on).
+func (s *JWTSecrets) refreshLocked() bool {
+	ctx, cancel := context.WithTimeout(context.Background(), secretFetchTimeout)
+	defer cancel()
+	if err := s.fetch(ctx); err != nil {
+		s.logger().Warn("JWT secret refresh failed; keeping the one held", slog.String("error", err.Error()))
+		old := *s.cur.Load()
+		old.fetched = s.now().Add(s.RenewGap - s.Refresh) // try again in RenewGap
+		s.cur.Store(&old)
+		return false
+	}
+	return true
+}
+
+func (set *secretSet) keys(now time.Time) [][]byte {
+	if set.previous != nil && now.Before(set.prevUntil) {
+		return [][]byte{set.current, set.previous}
+	}
+	return [][]byte{set.current}
+}
