@@ -44,6 +44,8 @@ func run(ctx context.Context, out io.Writer) error {
 	setDefault("TABLE_NAME", "devhub")
 	setDefault("ISSUER_URL", "http://127.0.0.1:"+port)
 	devSecret := setDefault("AUTH_JWT_SECRET", service.DevJWTSecret)
+	// Pages without a session send the browser to the runner's own login.
+	setDefault("LOGIN_URL", devlogin.Path)
 
 	dir := mkdir(envOr("LOCAL_DATA_DIR", ".local"))
 	if os.Getenv("DYNAMODB_ENDPOINT") == "" {

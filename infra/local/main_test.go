@@ -50,6 +50,7 @@ func TestRunner(t *testing.T) {
 	t.Setenv("ISSUER_URL", "")
 	t.Setenv("LOCAL_DATA_DIR", t.TempDir())
 	t.Setenv("SAMPLE_APP_PORT", "0")
+	t.Setenv("LOGIN_URL", "")
 
 	ctx, cancel := context.WithCancel(context.Background())
 	out := &syncBuffer{}

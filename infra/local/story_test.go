@@ -46,6 +46,7 @@ func storyEnv(t *testing.T) {
 	t.Setenv("LOCAL_DATA_DIR", t.TempDir())
 	t.Setenv("AUTH_JWT_SECRET", "")
 	t.Setenv("ISSUER_URL", "")
+	t.Setenv("LOGIN_URL", "")
 	t.Setenv("SAMPLE_APP_PORT", "0")
 	t.Setenv("SAMPLE_APP", "")
 	t.Setenv("PROBE_SWEEP_INTERVAL", "0")
