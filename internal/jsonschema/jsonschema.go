@@ -4,7 +4,9 @@
 //
 // A document passes when it is a valid JSON Schema (compiled with
 // github.com/santhosh-tekuri/jsonschema/v6 against its $schema meta-schema,
-// draft-07 when it names none) and has the platform's shape. The shapes
+// draft-07 when it names none) and has the platform's shape. The library is
+// copied as internal/jsv6 with one change: its meta-schemas compile on first
+// use, not at init, so that a cold start does not pay for them. The shapes
 // follow the platform's public developer documentation (pages "Adding a JSON
 // panel", "JSON modals" and "JSON modals: component library", and the
 // templates in pipedrive/example-apps/json-samples):
@@ -61,7 +63,7 @@ import (
 	"strings"
 
 	"github.com/devhub-oss/devhub/internal/devhub"
-	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/devhub-oss/devhub/internal/jsonschema/internal/jsv6"
 )
 
 // Checker checks modal schemas and panel data structures.
@@ -273,8 +275,8 @@ func compile(ps *problems, root map[string]any, defs []string) {
 	}
 	doc["definitions"] = definitions
 
-	c := jsonschema.NewCompiler()
-	c.DefaultDraft(jsonschema.Draft7)
+	c := jsv6.NewCompiler()
+	c.DefaultDraft(jsv6.Draft7)
 	c.UseLoader(refusingLoader{})
 	c.UseRegexpEngine((&regexpBudget{left: maxRegexpSize}).compile)
 	if err := c.AddResource(docURL, doc); err != nil {
@@ -285,9 +287,9 @@ func compile(ps *problems, root map[string]any, defs []string) {
 	if err == nil {
 		return
 	}
-	var sve *jsonschema.SchemaValidationError
-	var ve *jsonschema.ValidationError
-	var le *jsonschema.LoadURLError
+	var sve *jsv6.SchemaValidationError
+	var ve *jsv6.ValidationError
+	var le *jsv6.LoadURLError
 	switch {
 	case errors.As(err, &sve) && errors.As(sve.Err, &ve):
 		// One problem per place: the meta-schema's anyOf branches would
@@ -332,7 +334,7 @@ type regexpBudget struct{ left int }
 // the meta-schema checks its format, once when the schema is compiled.
 const maxRegexpSize = 50_000
 
-func (b *regexpBudget) compile(s string) (jsonschema.Regexp, error) {
+func (b *regexpBudget) compile(s string) (jsv6.Regexp, error) {
 	re, err := syntax.Parse(s, syntax.Perl)
 	if err != nil {
 		return nil, err
@@ -369,11 +371,11 @@ func truncate(s string) string {
 
 // leaves returns the innermost errors of a validation error tree: the ones
 // that say what is wrong.
-func leaves(ve *jsonschema.ValidationError) []*jsonschema.ValidationError {
+func leaves(ve *jsv6.ValidationError) []*jsv6.ValidationError {
 	if len(ve.Causes) == 0 {
-		return []*jsonschema.ValidationError{ve}
+		return []*jsv6.ValidationError{ve}
 	}
-	var out []*jsonschema.ValidationError
+	var out []*jsv6.ValidationError
 	for _, c := range ve.Causes {
 		out = append(out, leaves(c)...)
 	}
@@ -381,7 +383,7 @@ func leaves(ve *jsonschema.ValidationError) []*jsonschema.ValidationError {
 }
 
 // leafMessage is the library's message for one error, without its location.
-func leafMessage(leaf *jsonschema.ValidationError) string {
+func leafMessage(leaf *jsv6.ValidationError) string {
 	if out := leaf.BasicOutput(); out != nil && out.Error != nil {
 		return out.Error.String()
 	}
