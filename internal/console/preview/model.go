@@ -162,7 +162,7 @@ func read(doc []byte, s *Summary) *node {
 		s.add(Problem{Message: "Nothing to preview yet: the document is empty."})
 		return nil
 	}
-	root, err := parse(doc)
+	root, err := scan(doc)
 	if err != nil {
 		s.Broken = true
 		se, _ := err.(*syntaxError)
