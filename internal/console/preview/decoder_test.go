@@ -119,4 +119,3 @@ func (p *parser) value(depth int) (*node, error) {
 	}
 	return nil, p.fail("this is not valid JSON")
 }
-
