@@ -1,13 +1,12 @@
-// The uninstall cascade of a deleted app, the contact data an uninstall
-// notification needs, and the delivery markers that make notifications
-// idempotent. The stream handler (internal/events) drives all three.
+// The uninstall cascade of a deleted app and the contact data an uninstall
+// notification needs. The stream handler (internal/events) drives both; the
+// notifications themselves are deliveries (deliveries.go).
 //
 // Items:
 //
 //	type          PK                   SK        attributes
 //	app_deleted   APP#<app_id>         DELETED   (apps.go) plus, written here: cascade_round (N),
 //	                                             cascade_deleted (N), cascade_done_at (S)
-//	delivered     DELIVERED#<key>      D         outcome (notified|dead_lettered), expires_at (7 days)
 //
 // Access patterns:
 //
@@ -21,8 +20,6 @@
 //	                    starts the next invocation; a redelivered old record loses the condition
 //	cascade done        UpdateItem APP#id/DELETED SET cascade_done_at IF attribute_not_exists
 //	app contact         BatchGetItem APP#id/A and APP#id/DELETED (consistent)         1 round trip
-//	delivered?          GetItem DELIVERED#key/D (consistent)
-//	mark delivered      PutItem DELIVERED#key/D
 
 package dynamo
 
@@ -31,7 +28,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -41,9 +37,6 @@ import (
 )
 
 const (
-	typeDelivered = "delivered"
-	skDelivered   = "D"
-
 	// CascadePageSize is how many items one Query of the cascade reads.
 	CascadePageSize = 100
 	// batchWriteMax is DynamoDB's limit of requests in one BatchWriteItem.
@@ -51,9 +44,6 @@ const (
 	// maxUnprocessedAttempts bounds the retries of one BatchWriteItem's
 	// unprocessed items; past it the round fails and the stream retries it.
 	maxUnprocessedAttempts = 8
-	// DeliveredRetention outlives the stream's 24 hours of retention and
-	// the retries of a record, so a redelivered record finds its marker.
-	DeliveredRetention = 7 * 24 * time.Hour
 )
 
 // Key is an item's primary key.
@@ -187,10 +177,11 @@ func (s *Store) batchDelete(ctx context.Context, reqs []types.WriteRequest) (flo
 	var wcu float64
 	items := map[string][]types.WriteRequest{s.table: reqs}
 	for attempt := 1; ; attempt++ {
+		// Deletes are idempotent: retrying a lost answer is safe.
 		out, err := s.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{
 			RequestItems:           items,
 			ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
-		})
+		}, retrySafe)
 		if err != nil {
 			return wcu, wrap("batch delete", err)
 		}
@@ -241,7 +232,10 @@ func (s *Store) rearm(ctx context.Context, appID string, round, deleted int) (bo
 			":next": num(int64(round + 1)), ":round": num(int64(round)), ":zero": num(0), ":n": num(int64(deleted)),
 		},
 		ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
-	})
+		// Retry-safe: a retry whose first try landed fails the condition and
+		// reads as "re-armed by another delivery"; either way the MODIFY
+		// record is there and starts the next round.
+	}, retrySafe)
 	var ccf *types.ConditionalCheckFailedException
 	if errors.As(err, &ccf) {
 		return false, 1, nil
@@ -262,7 +256,7 @@ func (s *Store) markCascadeDone(ctx context.Context, appID string, deleted int) 
 			":zero": num(0), ":n": num(int64(deleted)),
 		},
 		ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
-	})
+	}, retrySafe) // a retry whose first try landed reads as "done before": the same outcome
 	var ccf *types.ConditionalCheckFailedException
 	if errors.As(err, &ccf) {
 		return 1, nil // done before: a redelivery
@@ -353,44 +347,4 @@ func (s *Store) GetAppContact(ctx context.Context, appID string) (*AppContact, e
 		return nil, errAppNotFound(appID)
 	}
 	return c, nil
-}
-
-func deliveredPK(k string) string { return "DELIVERED#" + k }
-
-// Delivered reports whether a delivery with key k (a stream record's event
-// id) was made already, and its outcome ("" when not).
-func (s *Store) Delivered(ctx context.Context, k string) (string, error) {
-	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: &s.table, Key: key(deliveredPK(k), skDelivered), ConsistentRead: aws.Bool(true),
-		ProjectionExpression: aws.String("outcome"),
-	})
-	if err != nil {
-		return "", wrap("get delivery "+k, err)
-	}
-	if out.Item == nil {
-		return "", nil
-	}
-	return attrs(out.Item).str("outcome"), nil
-}
-
-// MarkDelivered records that the delivery with key k is settled (outcome
-// "notified" or "dead_lettered"), for DeliveredRetention. It returns the write
-// units consumed.
-func (s *Store) MarkDelivered(ctx context.Context, k, outcome string) (float64, error) {
-	now := s.Now()
-	out, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: &s.table,
-		Item: map[string]types.AttributeValue{
-			attrPK: &types.AttributeValueMemberS{Value: deliveredPK(k)}, attrSK: &types.AttributeValueMemberS{Value: skDelivered},
-			"type": &types.AttributeValueMemberS{Value: typeDelivered}, "version": num(1),
-			"outcome":    &types.AttributeValueMemberS{Value: outcome},
-			"at":         &types.AttributeValueMemberS{Value: now.UTC().Format(time.RFC3339Nano)},
-			TTLAttribute: &types.AttributeValueMemberN{Value: strconv.FormatInt(now.Add(DeliveredRetention).Unix(), 10)},
-		},
-		ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
-	})
-	if err != nil {
-		return 0, wrap("mark delivery "+k, err)
-	}
-	return capacity(out.ConsumedCapacity), nil
 }

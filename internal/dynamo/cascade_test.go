@@ -135,21 +135,12 @@ func TestCascadeApp(t *testing.T) {
 	})
 }
 
-func TestAppContactAndDelivered(t *testing.T) {
+func TestAppContact(t *testing.T) {
 	s := dynamotest.MustOpenStore(t)
 	ctx := context.Background()
 	a := eventstest.NewApp(t, s, "https://example.com/cb")
 	c, err := s.GetAppContact(ctx, a.ID)
 	if err != nil || c.Deleted || c.ClientSecret != a.ClientSecret || c.CallbackURL != a.CallbackURL {
 		t.Fatalf("got %+v, %v", c, err)
-	}
-	if out, err := s.Delivered(ctx, "ev1"); err != nil || out != "" {
-		t.Fatalf("before: got %q, %v", out, err)
-	}
-	if _, err := s.MarkDelivered(ctx, "ev1", "notified"); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := s.Delivered(ctx, "ev1"); err != nil || out != "notified" {
-		t.Fatalf("after: got %q, %v", out, err)
 	}
 }

@@ -14,7 +14,7 @@
 //	idempotency  IDEM#<company>#<sha256> I         -                -        (expires_at: 24 h)
 //	extension    APP#<app_id>            EXT#<id>  -                -        (see extensions.go)
 //	slot         APP#<app_id>            SLOT#<k>  -                -        (see extensions.go)
-//	delivered    DELIVERED#<event_id>    D         -                -        (expires_at: 7 days; see cascade.go)
+//	delivery     DLV#<app_id>            <dlv_id>  -                -        (expires_at: 30 days; see deliveries.go)
 //
 // The app_deleted item also carries the cascade's progress (cascade_round,
 // cascade_deleted, cascade_done_at): see cascade.go.
@@ -49,7 +49,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go/middleware"
 	"github.com/devhub-oss/devhub/internal/devhub"
 )
 
@@ -73,7 +73,7 @@ func (s *Store) Table() string { return s.table }
 // runtime hands credentials and region over in environment variables, which
 // is all this reads: the SDK's config package, with its SSO, STS and IMDS
 // providers, would add 2 MB to every binary and work to every cold start.
-// With endpoint set (DynamoDB Local) it uses dummy credentials when none are
+// Its retries and their limits are faults.go's. With endpoint set (DynamoDB Local) it uses dummy credentials when none are
 // in the environment, and skips the response checksum check that DynamoDB
 // Local's error responses fail.
 func NewClient(endpoint string, optFns ...func(*dynamodb.Options)) (*dynamodb.Client, error) {
@@ -88,6 +88,9 @@ func NewClient(endpoint string, optFns ...func(*dynamodb.Options)) (*dynamodb.Cl
 		Region:      regionOr("us-east-1"),
 		Credentials: aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(key, secret, os.Getenv("AWS_SESSION_TOKEN"))),
 	}
+	var faults func(*middleware.Stack) error
+	o.Retryer, faults = FaultOptions(AttemptTimeout)
+	o.APIOptions = append(o.APIOptions, faults)
 	if endpoint != "" {
 		o.BaseEndpoint = aws.String(endpoint)
 		o.DisableValidateResponseChecksum = true // aws/aws-sdk-go-v2#3545
@@ -105,19 +108,14 @@ func regionOr(def string) string {
 	return def
 }
 
-// wrap turns an SDK error into a devhub error with context: throttling and
-// service faults become EUNAVAILABLE, everything else EINTERNAL.
+// wrap turns an SDK error into a devhub error with context: a fault of the
+// way to DynamoDB (faults.go) becomes EUNAVAILABLE, everything else EINTERNAL.
 func wrap(op string, err error) error {
 	var de *devhub.Error
 	if errors.As(err, &de) {
 		return err
 	}
-	var (
-		throttled *types.ProvisionedThroughputExceededException
-		limit     *types.RequestLimitExceeded
-		internal  *types.InternalServerError
-	)
-	if errors.As(err, &throttled) || errors.As(err, &limit) || errors.As(err, &internal) {
+	if Unavailable(err) {
 		return fmt.Errorf("%s: %w", op, &wrapped{code: devhub.EUNAVAILABLE, err: err})
 	}
 	return fmt.Errorf("%s: %w", op, err)

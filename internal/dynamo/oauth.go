@@ -304,7 +304,7 @@ func (s *Store) RevokeGrant(ctx context.Context, appID, company, user, grant str
 		ConditionExpression:       aws.String("#grant = :g"),
 		ExpressionAttributeNames:  map[string]string{"#grant": "grant", "#version": "version"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":g": str(grant), ":one": num(1)},
-	})
+	}, retrySafe) // a retry whose first try landed fails the condition, which is success here too
 	var ccf *types.ConditionalCheckFailedException
 	if errors.As(err, &ccf) {
 		return nil
@@ -429,7 +429,7 @@ func (s *Store) DeleteAccessToken(ctx context.Context, hash, clientID string) er
 		ConditionExpression:       aws.String("client_id = :c AND #type = :t"),
 		ExpressionAttributeNames:  map[string]string{"#type": "type"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":c": str(clientID), ":t": str(string(devhub.AccessToken))},
-	})
+	}, retrySafe) // a retry whose first try landed fails the condition, which is success here too
 	var ccf *types.ConditionalCheckFailedException
 	if err != nil && !errors.As(err, &ccf) {
 		return wrap("delete access token", err)
@@ -515,6 +515,8 @@ func (s *Store) DeleteInstallation(ctx context.Context, company, user, id string
 		return errInstallationNotFound(id)
 	}
 	inst := decodeInstallation(out.Items[0])
+	// Not retried on a lost answer: a retry whose first try landed would
+	// fail its condition and answer 404 for an uninstall that happened.
 	_, err = s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
 		TableName: &s.table, Key: instKey(inst.AppID, company, user),
 		ConditionExpression:       aws.String("#id = :id"),

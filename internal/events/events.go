@@ -8,17 +8,19 @@
 //   - An installation's REMOVE (uninstall, refresh-token revocation, app
 //     deletion: the cascade's own deletes) sends the app the uninstall
 //     notification, DELETE <callback_url>, through the SSRF-guarded client,
-//     retried on network errors and 5xx; when the retries are spent the
-//     notification goes to the FailureSink (SQS), so it is neither dropped
-//     nor allowed to block the shard.
+//     retried on network errors and 5xx. Each notification is a delivery
+//     item (internal/dynamo deliveries.go) written before the first attempt
+//     and after each; when the retries are spent it is failed and goes to
+//     the FailureSink (SQS) with all it takes to send it again, so it is
+//     neither dropped nor allowed to block the shard.
 //   - Every record of interest becomes a domain event (app.created,
 //     app.status_changed, app.deleted, installation.created,
 //     installation.deleted, extension.changed) for the Publisher
 //     (EventBridge when EVENT_BUS_NAME is set).
 //
 // Delivery is at least once, so every effect is idempotent: a notification
-// is settled by a delivery marker keyed by the record's event id and
-// checked before sending; the cascade deletes what is still there and only
+// is the delivery whose id derives from the record's event id, created
+// before sending, and one that is delivered or failed is not sent again; the cascade deletes what is still there and only
 // the current round may re-arm; a domain event carries the record's event id
 // for consumers to drop duplicates. A record whose effect failed is reported
 // in batchItemFailures (ReportBatchItemFailures), so only it and the records
@@ -55,18 +57,13 @@ type Store interface {
 	CascadeApp(ctx context.Context, appID string, o dynamo.CascadeOptions) (dynamo.CascadeResult, error)
 	// GetAppContact errors: ENOTFOUND (neither the app nor its tombstone).
 	GetAppContact(ctx context.Context, appID string) (*dynamo.AppContact, error)
-	// Delivered returns a settled delivery's outcome, "" if none.
-	Delivered(ctx context.Context, key string) (string, error)
-	MarkDelivered(ctx context.Context, key, outcome string) (float64, error)
+	// PutDelivery stores d as the version after readVersion (0: new).
+	// Errors: ECONFLICT (it exists, or moved since read: the stored one is
+	// returned with the error), ENOTFOUND (expired).
+	PutDelivery(ctx context.Context, d *devhub.Delivery, readVersion int) (*devhub.Delivery, error)
 }
 
 var _ Store = (*dynamo.Store)(nil)
-
-// Outcomes of a settled notification.
-const (
-	OutcomeNotified     = "notified"
-	OutcomeDeadLettered = "dead_lettered"
-)
 
 // Defaults of a Handler.
 const (

@@ -336,17 +336,17 @@ func TestNotifications(t *testing.T) {
 	})
 }
 
-// failingStore fails the delivery check of one record.
+// failingStore fails the delivery writes of one record.
 type failingStore struct {
 	*dynamo.Store
 	failKey string
 }
 
-func (s failingStore) Delivered(ctx context.Context, key string) (string, error) {
-	if key == s.failKey {
-		return "", devhub.Errorf(devhub.EUNAVAILABLE, "busy")
+func (s failingStore) PutDelivery(ctx context.Context, d *devhub.Delivery, read int) (*devhub.Delivery, error) {
+	if d.SourceID == s.failKey {
+		return nil, devhub.Errorf(devhub.EUNAVAILABLE, "busy")
 	}
-	return s.Store.Delivered(ctx, key)
+	return s.Store.PutDelivery(ctx, d, read)
 }
 
 func TestDomainEvents(t *testing.T) {

@@ -1,12 +1,9 @@
 package events
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
@@ -15,28 +12,21 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/devhub-oss/devhub/internal/devhub"
 	"github.com/devhub-oss/devhub/internal/dynamo"
+	"github.com/devhub-oss/devhub/internal/notify"
 )
 
 // Uninstall is the body of an uninstall notification.
-type Uninstall struct {
-	ClientID  string `json:"client_id"`
-	CompanyID string `json:"company_id"`
-	UserID    string `json:"user_id"`
-	Timestamp string `json:"timestamp"` // RFC 3339: when the installation ended
-}
+type Uninstall = notify.Uninstall
 
 // Defaults of a Notifier.
 const (
 	DefaultMaxAttempts = 3
 	DefaultBaseDelay   = 250 * time.Millisecond
 	// NotifyUserAgent identifies the notification to the app's server.
-	NotifyUserAgent = "devhub-uninstall-notifier/1"
-	// maxAnswerBytes of an answer are read, so that the connection can be
-	// reused; the answer itself is ignored.
-	maxAnswerBytes = 4 << 10
+	NotifyUserAgent = notify.UserAgent
 )
 
-// Notifier sends uninstall notifications.
+// Notifier sends uninstall notifications and says when to try again.
 type Notifier struct {
 	// Client must be the SSRF-guarded client (probe.Prober.Client): the URL
 	// is the developer's. It keeps connections alive between notifications.
@@ -48,80 +38,36 @@ type Notifier struct {
 	BaseDelay time.Duration
 }
 
-// errRetriesSpent wraps the last error of a notification that was never
-// answered below 500.
-var errRetriesSpent = errors.New("retries spent")
+func (n *Notifier) maxAttempts() int {
+	if n.MaxAttempts <= 0 {
+		return DefaultMaxAttempts
+	}
+	return n.MaxAttempts
+}
 
-// Notify sends DELETE callbackURL with Basic client_id:client_secret and msg
-// as JSON. Any answer below 500 settles it (the answer is ignored); network
-// errors and 5xx are retried with exponential back-off. It returns the
-// number of attempts made, and an error wrapping errRetriesSpent when none
-// succeeded.
-func (n *Notifier) Notify(ctx context.Context, c *dynamo.AppContact, msg Uninstall) (int, error) {
-	body, err := json.Marshal(msg)
-	if err != nil {
-		return 0, fmt.Errorf("marshal notification: %w", err)
-	}
-	attempts := n.MaxAttempts
-	if attempts <= 0 {
-		attempts = DefaultMaxAttempts
-	}
+// backoff is the wait after the attempts-th failed attempt.
+func (n *Notifier) backoff(attempts int) time.Duration {
 	base := n.BaseDelay
 	if base <= 0 {
 		base = DefaultBaseDelay
 	}
-	var last error
-	for i := 1; i <= attempts; i++ {
-		if i > 1 {
-			window := base << (i - 2)
-			t := time.NewTimer(rand.N(window) + window/4)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return i - 1, fmt.Errorf("notify %s: %w", c.AppID, ctx.Err())
-			case <-t.C:
-			}
-		}
-		status, err := n.send(ctx, c, body)
-		if err == nil && status < 500 {
-			return i, nil
-		}
-		if err != nil {
-			last = err
-		} else {
-			last = fmt.Errorf("answered %d", status)
-		}
-		if ctx.Err() != nil {
-			return i, fmt.Errorf("notify %s: %w", c.AppID, ctx.Err())
-		}
-	}
-	return attempts, fmt.Errorf("notify %s: %w after %d attempts: %w", c.AppID, errRetriesSpent, attempts, last)
+	window := base << min(attempts-1, 10)
+	return rand.N(window) + window/4
 }
 
-func (n *Notifier) send(ctx context.Context, c *dynamo.AppContact, body []byte) (int, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodDelete, c.CallbackURL, bytes.NewReader(body))
-	if err != nil {
-		return 0, fmt.Errorf("bad callback URL: %w", err)
-	}
-	req.SetBasicAuth(c.ClientID, c.ClientSecret)
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", NotifyUserAgent)
-	resp, err := n.Client.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	// Read a little and close: a drained body returns the connection to
-	// the pool for the next notification.
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxAnswerBytes))
-	resp.Body.Close()
-	return resp.StatusCode, nil
+func (n *Notifier) send(ctx context.Context, c *dynamo.AppContact, body Uninstall) devhub.AttemptResult {
+	s := notify.Sender{Client: n.Client}
+	return s.Send(ctx, notify.Target{CallbackURL: c.CallbackURL, ClientID: c.ClientID, ClientSecret: c.ClientSecret}, body)
 }
 
 // FailedNotification is a notification whose retries were spent, as the
-// failure queue receives it. It carries no secret: whoever replays it reads
-// the app's credentials again.
+// failure queue receives it: everything needed to send it again (the body is
+// client_id, company_id, user_id and timestamp), but no secret: whoever
+// replays it reads the app's credentials again, or redelivers it through
+// POST /v1/apps/{app_id}/deliveries/{delivery_id}/redeliver.
 type FailedNotification struct {
 	Kind           string `json:"kind"` // "uninstall_notification"
+	DeliveryID     string `json:"delivery_id"`
 	EventID        string `json:"event_id"`
 	AppID          string `json:"app_id"`
 	InstallationID string `json:"installation_id"`
@@ -146,12 +92,15 @@ type LogSink struct{ Logger *slog.Logger }
 // Send implements FailureSink.
 func (s LogSink) Send(ctx context.Context, f FailedNotification) error {
 	s.Logger.LogAttrs(ctx, slog.LevelError, "uninstall notification failed", slog.String("app_id", f.AppID),
-		slog.String("installation_id", f.InstallationID), slog.String("event_id", f.EventID),
-		slog.Int("attempts", f.Attempts), slog.String("error", f.Error))
+		slog.String("delivery_id", f.DeliveryID), slog.String("installation_id", f.InstallationID),
+		slog.String("event_id", f.EventID), slog.Int("attempts", f.Attempts), slog.String("error", f.Error))
 	return nil
 }
 
-// uninstall notifies the app of an ended installation, once per record.
+// uninstall notifies the app of an ended installation, once per record: the
+// record's delivery item (same id for every redelivery of the record) is
+// created first, and a delivery that is already delivered or failed is not
+// sent again; one still pending or retrying resumes where it stopped.
 func (b *batch) uninstall(ctx context.Context, rec *events.DynamoDBEventRecord, t task) result {
 	res := result{event: t.event}
 	setReason := func(r string) {
@@ -174,51 +123,117 @@ func (b *batch) uninstall(ctx context.Context, rec *events.DynamoDBEventRecord, 
 	default:
 		setReason(ReasonUninstalled)
 	}
-	outcome, err := b.h.Store.Delivered(ctx, rec.EventID)
-	if err != nil {
+	d := &devhub.Delivery{
+		ID: devhub.NewDeliveryID(res.event.Time, rec.EventID), AppID: t.appID, InstallationID: t.inst.ID,
+		ClientID: t.inst.ClientID, CompanyID: t.inst.CompanyID, UserID: t.inst.UserID,
+		Event: devhub.DeliveryEventUninstall, EndedAt: res.event.Time, SourceID: rec.EventID,
+		State: devhub.DeliveryPending, CreatedAt: time.Now().UTC(),
+	}
+	if d.ClientID == "" && c != nil {
+		d.ClientID = c.ClientID
+	}
+	cur, err := b.h.Store.PutDelivery(ctx, d, 0)
+	switch devhub.ErrorCode(err) {
+	case "", devhub.ECONFLICT: // created, or made by an earlier delivery of the record
+	default:
 		res.err = err
 		return res
 	}
-	if outcome != "" {
-		return res // a redelivery: settled before
-	}
-	msg := Uninstall{ClientID: t.inst.ClientID, CompanyID: t.inst.CompanyID, UserID: t.inst.UserID,
-		Timestamp: res.event.Time.Format(time.RFC3339)}
-	failed := FailedNotification{Kind: "uninstall_notification", EventID: rec.EventID, AppID: t.appID,
-		InstallationID: t.inst.ID, ClientID: msg.ClientID, CompanyID: msg.CompanyID, UserID: msg.UserID,
-		Timestamp: msg.Timestamp}
-	outcome = OutcomeNotified
-	if c == nil {
-		// Neither the app nor its tombstone: there is nowhere to send it.
-		failed.Error = "the app and its deletion record are gone"
-		outcome = OutcomeDeadLettered
-	} else {
-		if msg.ClientID == "" {
-			msg.ClientID = c.ClientID
-			failed.ClientID = c.ClientID
-		}
-		attempts, err := b.h.Notifier.Notify(ctx, c, msg)
-		switch {
-		case errors.Is(err, errRetriesSpent):
-			failed.CallbackURL, failed.Attempts, failed.Error = c.CallbackURL, attempts, err.Error()
-			outcome = OutcomeDeadLettered
-		case err != nil:
-			res.err = err // cancelled: retried with the record
-			return res
-		}
-	}
-	if outcome == OutcomeDeadLettered {
-		if err := b.h.Failures.Send(ctx, failed); err != nil {
-			// Not kept anywhere yet: the record fails and is retried (and
-			// after the stream's retries, lands in the OnFailure queue).
-			res.err = fmt.Errorf("send failed notification to the failure queue: %w", err)
-			return res
-		}
-	}
-	if _, err := b.h.Store.MarkDelivered(ctx, rec.EventID, outcome); err != nil {
-		// It was delivered; a redelivery could repeat it, which at-least-once
-		// allows. Failing the record would repeat it for sure.
-		b.logger.Warn("delivery marker not written", slog.String("event_id", rec.EventID), slog.String("error", err.Error()))
+	if !cur.Settled() {
+		res.err = b.deliver(ctx, c, cur)
 	}
 	return res
+}
+
+// deliver makes the attempts that d has left, recording each, and sends the
+// delivery to the failure sink when none is left. It returns an error when
+// the record must be retried: cancelled, or a state it could not record.
+func (b *batch) deliver(ctx context.Context, c *dynamo.AppContact, d *devhub.Delivery) error {
+	n := b.h.Notifier
+	max := n.maxAttempts()
+	for {
+		if c == nil {
+			// Neither the app nor its tombstone: there is nowhere to send it.
+			return b.fail(ctx, nil, d, func(cur devhub.Delivery) *devhub.Delivery {
+				return cur.AsFailed("the app and its deletion record are gone")
+			})
+		}
+		if d.Attempts >= max {
+			// Spent by an earlier delivery of the record that could not
+			// reach the failure sink.
+			return b.fail(ctx, c, d, func(cur devhub.Delivery) *devhub.Delivery { return cur.AsFailed(cur.LastError) })
+		}
+		if wait := time.Until(d.NextAttemptAt); d.State == devhub.DeliveryRetrying && wait > 0 {
+			t := time.NewTimer(wait)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return fmt.Errorf("notify %s: %w", d.AppID, ctx.Err())
+			case <-t.C:
+			}
+		}
+		r := n.send(ctx, c, notify.Body(d, d.EndedAt))
+		if ctx.Err() != nil {
+			return fmt.Errorf("notify %s: %w", d.AppID, ctx.Err()) // not recorded: retried with the record
+		}
+		if !r.Delivered() && d.Attempts+1 >= max {
+			return b.fail(ctx, c, d, func(cur devhub.Delivery) *devhub.Delivery { return cur.WithAttempt(r, time.Time{}) })
+		}
+		var nextAt time.Time
+		if !r.Delivered() {
+			nextAt = r.At.Add(n.backoff(d.Attempts + 1))
+		}
+		next, err := b.save(ctx, d, func(cur devhub.Delivery) *devhub.Delivery { return cur.WithAttempt(r, nextAt) })
+		if err != nil {
+			if r.Delivered() {
+				// Sent: failing the record would send it again for sure.
+				b.logger.Warn("delivery state not recorded", slog.String("delivery_id", d.ID), slog.String("error", err.Error()))
+				return nil
+			}
+			return err
+		}
+		d = next
+		if d.Settled() {
+			return nil
+		}
+	}
+}
+
+// fail sends apply(d), d failed, to the failure sink, then records it: in
+// that order, so that a delivery that is failed is also in the sink (a
+// redelivered record may put it there twice; consumers drop duplicates by
+// delivery_id).
+func (b *batch) fail(ctx context.Context, c *dynamo.AppContact, d *devhub.Delivery, apply func(devhub.Delivery) *devhub.Delivery) error {
+	last := apply(*d)
+	f := FailedNotification{Kind: "uninstall_notification", DeliveryID: d.ID, EventID: d.SourceID, AppID: d.AppID,
+		InstallationID: d.InstallationID, ClientID: d.ClientID, CompanyID: d.CompanyID, UserID: d.UserID,
+		Timestamp: d.EndedAt.UTC().Format(time.RFC3339), Attempts: last.Attempts, Error: last.LastError}
+	if c != nil {
+		f.CallbackURL = c.CallbackURL
+	}
+	if err := b.h.Failures.Send(ctx, f); err != nil {
+		// Not kept anywhere yet: the record fails and is retried (and after
+		// the stream's retries, lands in the OnFailure queue).
+		return fmt.Errorf("send failed notification to the failure queue: %w", err)
+	}
+	_, err := b.save(ctx, d, apply)
+	return err
+}
+
+// save writes apply(d) over d; when another write moved d meanwhile (a
+// redelivery through the API), it applies the change to what is stored now,
+// unless that is settled already.
+func (b *batch) save(ctx context.Context, d *devhub.Delivery, apply func(devhub.Delivery) *devhub.Delivery) (*devhub.Delivery, error) {
+	cur := d
+	for range 5 {
+		stored, err := b.h.Store.PutDelivery(ctx, apply(*cur), cur.Version)
+		if devhub.ErrorCode(err) != devhub.ECONFLICT {
+			return stored, err
+		}
+		if stored.Settled() {
+			return stored, nil
+		}
+		cur = stored
+	}
+	return nil, errors.New("save delivery " + d.ID + ": it keeps changing")
 }
