@@ -1,7 +1,10 @@
 package events_test
 
 import (
+	"bytes"
 	"context"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -10,6 +13,7 @@ import (
 	"github.com/devhub-oss/devhub/internal/dynamo/dynamotest"
 	evs "github.com/devhub-oss/devhub/internal/events"
 	"github.com/devhub-oss/devhub/internal/events/eventstest"
+	"github.com/devhub-oss/devhub/internal/metrics"
 	"github.com/devhub-oss/devhub/internal/streamlocal"
 )
 
@@ -29,6 +33,8 @@ func TestDeliveriesWhileCallbackDown(t *testing.T) {
 		return 204
 	}
 	f.h.Notifier.BaseDelay = 20 * time.Millisecond
+	var emf syncBuffer
+	f.h.Metrics = metrics.New(&emf, "devhub-test")
 	twice := func(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
 		if _, err := f.h.Handle(ctx, ev); err != nil {
 			return events.DynamoDBEventResponse{}, err
@@ -104,5 +110,34 @@ func TestDeliveriesWhileCallbackDown(t *testing.T) {
 	if got, want := f.cb.Requests(), down+delivered; got != want {
 		t.Errorf("%d requests, want %d: a notification was sent again", got, want)
 	}
+	counts := map[string]int{}
+	for _, line := range strings.Split(strings.TrimSpace(emf.String()), "\n") {
+		for _, m := range []string{metrics.DeliveriesDelivered, metrics.DeliveriesRetried, metrics.DeliveriesFailed} {
+			if strings.Contains(line, `"`+m+`":1`) {
+				counts[m]++
+			}
+		}
+	}
+	if counts[metrics.DeliveriesDelivered] != delivered || counts[metrics.DeliveriesFailed] != failed ||
+		counts[metrics.DeliveriesRetried] < retried {
+		t.Errorf("metrics: got %v for %d delivered, %d failed", counts, delivered, failed)
+	}
 	t.Logf("%d delivered after a retry, %d failed, %d requests", delivered, failed, f.cb.Requests())
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

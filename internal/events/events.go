@@ -48,6 +48,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/devhub-oss/devhub/internal/devhub"
 	"github.com/devhub-oss/devhub/internal/dynamo"
+	"github.com/devhub-oss/devhub/internal/metrics"
 	"github.com/devhub-oss/devhub/internal/probe"
 )
 
@@ -82,6 +83,8 @@ type Handler struct {
 	Failures FailureSink
 	// Publisher receives domain events; nil publishes none.
 	Publisher Publisher
+	// Metrics counts deliveries delivered, retried and failed; nil counts none.
+	Metrics *metrics.Emitter
 	Logger    *slog.Logger
 	// Concurrency bounds the notifications in flight.
 	Concurrency int
@@ -294,6 +297,7 @@ func New(store Store, o Options, logger *slog.Logger) (*Handler, error) {
 		Publisher:   LogPublisher{Logger: logger},
 		Logger:      logger,
 		Concurrency: o.NotifyConcurrency,
+		Metrics:     metrics.FromEnv(),
 	}
 	if o.EventBusName != "" {
 		p, err := NewEventBridgePublisher(o.EventBusName)

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/devhub-oss/devhub/internal/devhub"
 	"github.com/devhub-oss/devhub/internal/dynamo"
+	"github.com/devhub-oss/devhub/internal/metrics"
 	"github.com/devhub-oss/devhub/internal/notify"
 )
 
@@ -194,8 +195,13 @@ func (b *batch) deliver(ctx context.Context, c *dynamo.AppContact, d *devhub.Del
 		}
 		d = next
 		if d.Settled() {
+			if d.State != devhub.DeliveryDelivered {
+				return nil // settled by a redelivery meanwhile
+			}
+			b.h.Metrics.Count(ctx, metrics.DeliveriesDelivered, 1, "app_id", d.AppID, "delivery_id", d.ID)
 			return nil
 		}
+		b.h.Metrics.Count(ctx, metrics.DeliveriesRetried, 1, "app_id", d.AppID, "delivery_id", d.ID)
 	}
 }
 
@@ -216,8 +222,11 @@ func (b *batch) fail(ctx context.Context, c *dynamo.AppContact, d *devhub.Delive
 		// the stream's retries, lands in the OnFailure queue).
 		return fmt.Errorf("send failed notification to the failure queue: %w", err)
 	}
-	_, err := b.save(ctx, d, apply)
-	return err
+	if _, err := b.save(ctx, d, apply); err != nil {
+		return err
+	}
+	b.h.Metrics.Count(ctx, metrics.DeliveriesFailed, 1, "app_id", d.AppID, "delivery_id", d.ID)
+	return nil
 }
 
 // save writes apply(d) over d; when another write moved d meanwhile (a

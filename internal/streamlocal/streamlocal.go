@@ -34,6 +34,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
+	"github.com/aws/smithy-go/middleware"
+	"github.com/devhub-oss/devhub/internal/dynamo"
 )
 
 // Handler is the stream-events Lambda handler's signature.
@@ -67,10 +69,15 @@ func NewClient(endpoint string) *dynamodbstreams.Client {
 	if key == "" || secret == "" {
 		key, secret = "local", "local"
 	}
+	// The store's retries: a truncated or lost GetRecords answer is read
+	// again from the same iterator, so no record is skipped.
+	retryer, faults := dynamo.FaultOptions(dynamo.AttemptTimeout)
 	return dynamodbstreams.New(dynamodbstreams.Options{
 		Region:       "us-east-1",
 		Credentials:  credentials.NewStaticCredentialsProvider(key, secret, ""),
 		BaseEndpoint: aws.String(endpoint),
+		Retryer:      retryer,
+		APIOptions:   []func(*middleware.Stack) error{faults},
 	})
 }
 
@@ -225,9 +232,12 @@ func (p *Poller) readShard(ctx context.Context, arn string, s *shard) (int, erro
 		s.iter = out.ShardIterator
 	}
 	out, err := p.Client.GetRecords(ctx, &dynamodbstreams.GetRecordsInput{ShardIterator: s.iter, Limit: aws.Int32(p.BatchSize)})
-	var expired *types.ExpiredIteratorException
-	if errors.As(err, &expired) {
-		s.iter = nil
+	var (
+		expired *types.ExpiredIteratorException
+		trimmed *types.TrimmedDataAccessException
+	)
+	if errors.As(err, &expired) || errors.As(err, &trimmed) {
+		s.iter = nil // a fresh iterator after the last handled record
 		return 0, nil
 	}
 	if err != nil {
