@@ -85,7 +85,7 @@ type Handler struct {
 	Publisher Publisher
 	// Metrics counts deliveries delivered, retried and failed; nil counts none.
 	Metrics *metrics.Emitter
-	Logger    *slog.Logger
+	Logger  *slog.Logger
 	// Concurrency bounds the notifications in flight.
 	Concurrency int
 	// Reserve: see DefaultReserve.
