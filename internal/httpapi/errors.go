@@ -37,6 +37,10 @@ var titleByCode = map[string]string{
 	devhub.EUNAVAILABLE:  "Service unavailable",
 }
 
+// RetryAfterSeconds is the Retry-After of a 503: the store's faults pass in
+// moments (internal/dynamo faults.go).
+const RetryAfterSeconds = "1"
+
 // ErrorStatus returns the HTTP status for err.
 func ErrorStatus(err error) int {
 	if s, ok := statusByCode[devhub.ErrorCode(err)]; ok {
@@ -68,6 +72,9 @@ func writeProblem(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	if code == devhub.EUNAUTHORIZED {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="devhub"`)
+	}
+	if status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", RetryAfterSeconds)
 	}
 	body, _ := json.Marshal(p)
 	if ext := devhub.ErrorExtensions(err); len(ext) > 0 && status < 500 {

@@ -95,6 +95,9 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	if status == http.StatusUnauthorized {
 		h.Set("WWW-Authenticate", `Bearer realm="devhub"`)
 	}
+	if status == http.StatusServiceUnavailable {
+		h.Set("Retry-After", "1")
+	}
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
 }

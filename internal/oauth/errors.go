@@ -91,5 +91,8 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if e.Status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Basic realm="devhub", charset="UTF-8"`)
 	}
+	if e.Status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "1") // the store's faults pass in moments
+	}
 	writeJSON(w, e.Status, e)
 }
