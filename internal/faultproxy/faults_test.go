@@ -63,7 +63,9 @@ func newEnv(t *testing.T) *env {
 	if err := dynamo.EnsureTable(ctx, e.direct, e.table); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _, _ = e.direct.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(e.table)}) })
+	t.Cleanup(func() {
+		_, _ = e.direct.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(e.table)})
+	})
 	cfg := service.Config{TableName: e.table, Endpoint: e.px.URL, JWTSecret: secret, IssuerURL: "http://127.0.0.1"}
 	srv, store, err := service.NewServer(ctx, cfg, quiet, dynamo.WithAttemptTimeout(time.Second), e.meter.Option)
 	if err != nil {
@@ -429,7 +431,9 @@ func TestStreamUnderStoreFaults(t *testing.T) {
 	defer cancel()
 	poller := &streamlocal.Poller{Client: streamlocal.NewClient(e.px.URL), Table: e.table, Logger: quiet,
 		PollInterval: 20 * time.Millisecond, InvocationTimeout: 30 * time.Second, MaxRetries: 20,
-		Handler: func(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) { return h.Handle(ctx, ev) }}
+		Handler: func(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+			return h.Handle(ctx, ev)
+		}}
 	go func() { _ = poller.Run(pctx) }()
 
 	a := eventstest.NewApp(t, e.store, cb.URL())

@@ -132,7 +132,6 @@ var wantPolicies = map[string]map[string][]string{
 		"dynamodb:BatchWriteItem": {resTable},
 		"dynamodb:UpdateItem":     {resTable},
 		"dynamodb:BatchGetItem":   {resTable},
-		"dynamodb:GetItem":        {resTable},
 		"dynamodb:PutItem":        {resTable},
 		// The event source mapping reads the stream with the function's
 		// role; the code never does (see eventSourceActions).
