@@ -71,7 +71,7 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv.Schemas = jsonschema.New()
+	srv.Hub.Schemas = jsonschema.New()
 	srv.OAuth = oauth.New(oauth.Options{Store: store, Verifier: srv.Verifier, Issuer: cfg.IssuerURL,
 		Secret: cfg.JWTSecret, Logger: quiet, RequestID: httpapi.RequestID})
 	e.store = store
