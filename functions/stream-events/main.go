@@ -9,20 +9,23 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/devhub-oss/devhub/internal/dynamo"
 	"github.com/devhub-oss/devhub/internal/events"
+	"github.com/devhub-oss/devhub/internal/lambdalog"
+	"github.com/devhub-oss/devhub/internal/metrics"
 )
 
 func main() {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(os.Getenv("LOG_LEVEL")))
-	// The same JSON lines as every function (service.NewLogger), without
-	// linking the HTTP packages into this binary.
-	logger := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: level}))
+	// The same JSON lines as every function (service.NewLogger), Lambda
+	// request id included, without linking the HTTP packages into this
+	// binary.
+	logger := lambdalog.New(os.Stdout, level)
 	h, err := build(logger)
 	if err != nil {
 		logger.Error("init failed", slog.String("error", err.Error()))
 		os.Exit(1)
 	}
-	lambda.Start(h.Handle)
+	lambda.Start(lambdalog.Wrap(h.Handle))
 }
 
 func build(logger *slog.Logger) (*events.Handler, error) {
@@ -38,7 +41,13 @@ func build(logger *slog.Logger) (*events.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return events.New(dynamo.New(db, table), o, logger)
+	h, err := events.New(dynamo.New(db, table), o, logger)
+	if err != nil {
+		return nil, err
+	}
+	// Installs and uninstalls as metrics (METRICS_NAMESPACE).
+	h.Publisher = events.MetricsPublisher{Next: h.Publisher, Metrics: metrics.FromEnv()}
+	return h, nil
 }
 
 type errMissing string

@@ -23,7 +23,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/devhub-oss/devhub/internal/lambdalog"
 )
 
 // Names of the metrics devhub emits. README "Operating devhub" explains
@@ -57,8 +57,8 @@ func New(w io.Writer, namespace string) *Emitter {
 func FromEnv() *Emitter { return New(os.Stdout, os.Getenv("METRICS_NAMESPACE")) }
 
 // Count adds n to metric. props become properties of the line (string
-// values only); the Lambda request id of ctx, when there is one, is added as
-// request_id_lambda.
+// values only); the Lambda request id (lambdalog.RequestID), when there is
+// one, is added as lambda_request_id.
 func (e *Emitter) Count(ctx context.Context, metric string, n int, props ...string) {
 	if e == nil || e.namespace == "" || n == 0 {
 		return
@@ -79,8 +79,8 @@ func (e *Emitter) Count(ctx context.Context, metric string, n int, props ...stri
 			line[props[i]] = props[i+1]
 		}
 	}
-	if lc, ok := lambdacontext.FromContext(ctx); ok && lc.AwsRequestID != "" {
-		line["request_id_lambda"] = lc.AwsRequestID
+	if id := lambdalog.RequestID(ctx); id != "" {
+		line[lambdalog.Key] = id
 	}
 	b, err := json.Marshal(line)
 	if err != nil {

@@ -36,7 +36,7 @@ func TestCountEMF(t *testing.T) {
 		} `json:"_aws"`
 		Installs  int    `json:"Installs"`
 		AppID     string `json:"app_id"`
-		RequestID string `json:"request_id_lambda"`
+		RequestID string `json:"lambda_request_id"`
 	}
 	if err := json.Unmarshal([]byte(lines[0]), &got); err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/devhub-oss/devhub/internal/dynamo"
 	"github.com/devhub-oss/devhub/internal/httpapi"
+	"github.com/devhub-oss/devhub/internal/lambdalog"
 	"github.com/devhub-oss/devhub/internal/sweep"
 )
 
@@ -32,7 +33,7 @@ type HTTPHandler = func(context.Context, events.APIGatewayV2HTTPRequest) (events
 // returns what job returns. Anything else is ErrUnknownEvent, so that a
 // stray event never starts a job.
 func Dispatch(h HTTPHandler, job func(context.Context) (any, error)) func(context.Context, json.RawMessage) (any, error) {
-	return func(ctx context.Context, raw json.RawMessage) (any, error) {
+	return lambdalog.Wrap(func(ctx context.Context, raw json.RawMessage) (any, error) {
 		var shape struct {
 			RequestContext struct {
 				HTTP json.RawMessage `json:"http"`
@@ -57,7 +58,7 @@ func Dispatch(h HTTPHandler, job func(context.Context) (any, error)) func(contex
 			return job(ctx)
 		}
 		return nil, ErrUnknownEvent
-	}
+	})
 }
 
 // CallbackProbeHandler is the callback-probe function's Lambda handler:

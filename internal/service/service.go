@@ -22,6 +22,8 @@ import (
 	"github.com/devhub-oss/devhub/internal/dynamo"
 	"github.com/devhub-oss/devhub/internal/httpapi"
 	"github.com/devhub-oss/devhub/internal/hub"
+	"github.com/devhub-oss/devhub/internal/lambdalog"
+	"github.com/devhub-oss/devhub/internal/metrics"
 	"github.com/devhub-oss/devhub/internal/probe"
 )
 
@@ -117,9 +119,10 @@ func envOr(name, def string) string {
 	return def
 }
 
-// NewLogger returns the JSON logger every function uses.
+// NewLogger returns the JSON logger every function uses: stdout, each line
+// tagged with the Lambda request id (internal/lambdalog).
 func NewLogger(level slog.Level) *slog.Logger {
-	return slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: level}))
+	return lambdalog.New(os.Stdout, level)
 }
 
 // NewServer builds the DynamoDB client, the store, the verifier and the HTTP
@@ -146,7 +149,7 @@ func NewServer(ctx context.Context, c Config, logger *slog.Logger, dbOpts ...fun
 	store := dynamo.New(db, c.TableName)
 	// Schemas is left to the functions that check extension documents, so
 	// that the others do not link the JSON Schema compiler.
-	prober := probe.New(probe.Options{AllowedHosts: c.ProbeAllowedHosts})
+	prober := countingProber{prober: probe.New(probe.Options{AllowedHosts: c.ProbeAllowedHosts}), metrics: metrics.FromEnv()}
 	h := &hub.Hub{Apps: store, Extensions: store, Installations: store, Clients: store, Prober: prober,
 		IssuerURL: c.IssuerURL, Now: time.Now}
 	srv := &httpapi.Server{Hub: h, Logger: logger}
@@ -191,7 +194,7 @@ func MustInit() (Config, *httpapi.Server) {
 func LambdaHandler(h http.Handler, basePath string) func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 	adapter := httpadapter.NewV2(h)
 	basePath = "/" + strings.Trim(basePath, "/")
-	return func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	return lambdalog.Wrap(func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 		if ev.RawPath == "" {
 			ev.RawPath = ev.RequestContext.HTTP.Path
 		}
@@ -217,7 +220,7 @@ func LambdaHandler(h http.Handler, basePath string) func(context.Context, events
 			}, nil
 		}
 		return resp, nil
-	}
+	})
 }
 
 func stripPrefix(path, prefix string) string {
