@@ -48,6 +48,9 @@ type Options struct {
 	// NoJavaScript turns the page's scripts off (axe still runs: it is
 	// injected by the test, not by the page).
 	NoJavaScript bool
+	// NoScreenshots skips the screenshots of Check (a second run of the
+	// same pages, e.g. without JavaScript).
+	NoScreenshots bool
 	// Shots names the folder (under build/screenshots of the module root)
 	// that screenshots go to; "" takes the test's name.
 	Shots string
@@ -58,6 +61,7 @@ type Browser struct {
 	t       testing.TB
 	ctx     context.Context
 	noJS    bool
+	noShots bool
 	shotDir string
 	shotN   int
 
@@ -100,7 +104,7 @@ func Start(t testing.TB, o Options) *Browser {
 	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(actx)
-	b := &Browser{t: t, ctx: ctx, noJS: o.NoJavaScript}
+	b := &Browser{t: t, ctx: ctx, noJS: o.NoJavaScript, noShots: o.NoScreenshots}
 	t.Cleanup(func() { cancel(); cancelAlloc() })
 	if err := chromedp.Do(ctx); err != nil { // starts the browser
 		t.Fatalf("start chromium: %v", err)
@@ -108,8 +112,13 @@ func Start(t testing.TB, o Options) *Browser {
 	_ = chromedp.Listen(ctx, func(ev any) {
 		switch e := ev.(type) {
 		case *log.EventEntryAdded:
+			// A refused form answers 4xx on purpose: network errors count
+			// only for what a page loads (static assets, icons).
+			if e.Entry.Source == log.EntrySourceNetwork && !strings.Contains(e.Entry.URL, "/static/") && !strings.Contains(e.Entry.URL, "favicon") {
+				return
+			}
 			if e.Entry.Level == log.EntryLevelError || strings.Contains(e.Entry.Text, "Content Security Policy") {
-				b.report("log: " + e.Entry.Text)
+				b.report("log: " + e.Entry.Text + " " + e.Entry.URL)
 			}
 		case *cdpruntime.EventExceptionThrown:
 			b.report("exception: " + e.ExceptionDetails.Text)
@@ -528,5 +537,7 @@ func (b *Browser) Check(name string) {
 	for _, r := range reports {
 		b.t.Errorf("browser report at %s: %s", url, r)
 	}
-	b.Screenshot(name)
+	if !b.noShots {
+		b.Screenshot(name)
+	}
 }

@@ -2,6 +2,7 @@ package console
 
 import (
 	"errors"
+	"slices"
 	"net/url"
 	"strings"
 	"unicode"
@@ -132,8 +133,12 @@ func (f *Form) Summary() []SummaryItem {
 	if f == nil {
 		return nil
 	}
-	out := make([]SummaryItem, 0, len(f.order))
-	for _, field := range f.order {
+	order := slices.Clone(f.order)
+	// The summary follows the page, top to bottom, whatever order the
+	// rules reported in.
+	slices.SortStableFunc(order, func(a, b string) int { return fieldRank(a) - fieldRank(b) })
+	out := make([]SummaryItem, 0, len(order))
+	for _, field := range order {
 		page := ""
 		if f.Where != nil {
 			page = f.Where(field)
@@ -155,4 +160,15 @@ func FieldID(field string) string {
 		}
 	}
 	return string(b)
+}
+
+// fieldOrder is the order fields appear in on the app settings pages.
+var fieldOrder = []string{"name", "callback_url", "scopes", "installation_url", "listing.summary", "listing.description",
+	"listing.icon_url", "listing.image_urls", "listing.video_url", "listing.support_url", "listing.privacy_policy_url"}
+
+func fieldRank(field string) int {
+	if i := slices.Index(fieldOrder, field); i >= 0 {
+		return i
+	}
+	return len(fieldOrder)
 }
