@@ -2,8 +2,8 @@ package console
 
 import (
 	"errors"
-	"slices"
 	"net/url"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
