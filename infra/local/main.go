@@ -21,6 +21,7 @@ import (
 	"github.com/devhub-oss/devhub/infra/devlogin"
 	"github.com/devhub-oss/devhub/infra/sampleapp"
 	"github.com/devhub-oss/devhub/internal/auth"
+	"github.com/devhub-oss/devhub/internal/console"
 	"github.com/devhub-oss/devhub/internal/ddblocal"
 	"github.com/devhub-oss/devhub/internal/devhub"
 	"github.com/devhub-oss/devhub/internal/httpapi"
@@ -96,6 +97,8 @@ func run(ctx context.Context, out io.Writer) error {
 	mux.Handle(devlogin.Path, devlogin.Handler(devlogin.Options{Secret: cfg.JWTSecret, Issuer: cfg.JWTIssuer,
 		Audience: cfg.JWTAudience, Logger: logger}))
 	mux.Handle("/", srv.Handler(groups...))
+	mountConsole(mux, console.New(console.Options{Hub: srv.Hub, Verifier: srv.Verifier,
+		CSRFKey: console.CSRFKey(cfg.JWTSecret), LoginURL: os.Getenv("LOGIN_URL"), Logger: logger}))
 	var handler http.Handler = mux
 	sweepCtx, stopSweeps := context.WithCancel(ctx)
 	sweeps, err := startSweeps(sweepCtx, store, srv.Hub.Prober, logger)
@@ -180,6 +183,15 @@ func printWelcome(out io.Writer, cfg service.Config, base, tok string, devSecret
 	}
 	fmt.Fprintf(out, "Try (README.md, \"Try it locally\", walks both stories):\n\n  curl -s -X POST %s/v1/apps -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' \\\n    -d '{\"type\":\"private\",\"name\":\"My first app\",\"callback_url\":\"%s\"}'\n\n", base, callback)
 	fmt.Fprintf(out, "Press Ctrl-C to stop.\n")
+}
+
+// mountConsole serves the console function's paths (/hub, /marketplace,
+// /static) with its handler, as API Gateway routes them to it.
+func mountConsole(mux *http.ServeMux, c *console.Console) {
+	pages := c.Handler(c.Routes())
+	for _, p := range console.Prefixes {
+		mux.Handle(p, pages)
+	}
 }
 
 func envOr(name, def string) string {

@@ -92,6 +92,17 @@ func New(o Options) *Console {
 	return c
 }
 
+// GatewayRoutes are the console function's routes on API Gateway (api.md
+// "Console"): greedy paths under which every page of Routes lies.
+var GatewayRoutes = []string{
+	"GET /hub", "GET /hub/{proxy+}", "POST /hub/{proxy+}",
+	"GET /marketplace", "GET /marketplace/{proxy+}", "POST /marketplace/{proxy+}",
+	"GET /static/{proxy+}",
+}
+
+// Prefixes are the paths the local runner hands to the console's handler.
+var Prefixes = []string{"/hub", "/hub/", "/marketplace", "/marketplace/", "/static/"}
+
 // Routes are every route of the console function (api.md "Console"), for
 // the function, the local runner and the template test.
 func (c *Console) Routes() []Route {

@@ -113,6 +113,15 @@ var wantPolicies = map[string]map[string][]string{
 		"dynamodb:DeleteItem":           {resTable},
 		"secretsmanager:GetSecretValue": {resSecret},
 	},
+	"ConsoleFunction": {
+		// The same use cases as the apps function: GetItem; creates,
+		// updates and deletes are TransactWriteItems of Put and Delete items.
+		"dynamodb:GetItem":    {resTable},
+		"dynamodb:PutItem":    {resTable},
+		"dynamodb:DeleteItem": {resTable},
+		// The dashboard and the review queue (GSI1); an app's extensions.
+		"dynamodb:Query": {resTable, resGSI1},
+	},
 	"OauthAuthorizeFunction": {
 		"dynamodb:GetItem":              {resTable},
 		"dynamodb:ConditionCheckItem":   {resTable},

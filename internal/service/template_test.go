@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/devhub-oss/devhub/internal/console"
 	"github.com/devhub-oss/devhub/internal/dynamo"
 	"github.com/devhub-oss/devhub/internal/httpapi"
 	"gopkg.in/yaml.v3"
@@ -70,6 +71,12 @@ func TestTemplateFunctions(t *testing.T) {
 		for _, r := range routes[d.Name()] {
 			inCode = append(inCode, r.Method+" "+r.Pattern)
 		}
+		if d.Name() == "console" {
+			// The console routes with greedy paths (api.md): its events
+			// are those, and every page it serves falls under one.
+			inCode = append(inCode, console.GatewayRoutes...)
+			checkConsoleRoutes(t)
+		}
 		sort.Strings(inTemplate)
 		sort.Strings(inCode)
 		if !slices.Equal(inTemplate, inCode) {
@@ -79,6 +86,30 @@ func TestTemplateFunctions(t *testing.T) {
 	for id := range fns {
 		if !seen[id] {
 			t.Errorf("%s has no folder under functions/", id)
+		}
+	}
+}
+
+// checkConsoleRoutes: each console page's method and path lies under one of
+// the console's gateway routes (an exact path, or a {proxy+} prefix).
+func checkConsoleRoutes(t *testing.T) {
+	t.Helper()
+	c := console.New(console.Options{})
+	for _, r := range c.Routes() {
+		covered := false
+		for _, g := range console.GatewayRoutes {
+			method, path, _ := strings.Cut(g, " ")
+			if method != r.Method {
+				continue
+			}
+			if prefix, ok := strings.CutSuffix(path, "{proxy+}"); ok {
+				covered = covered || strings.HasPrefix(r.Pattern, prefix)
+			} else {
+				covered = covered || r.Pattern == path
+			}
+		}
+		if !covered {
+			t.Errorf("console route %s %s is under no HttpApi event of ConsoleFunction", r.Method, r.Pattern)
 		}
 	}
 }
