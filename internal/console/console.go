@@ -64,7 +64,6 @@ type Console struct {
 	log      *slog.Logger
 	now      func() time.Time
 	reqID    func(context.Context) string
-	routes   []Route
 }
 
 // Route is one method and pattern (net/http.ServeMux syntax) of the console.

@@ -148,8 +148,6 @@ func (e *env) createApp(tb testing.TB, who devhub.Identity, typ devhub.AppType, 
 	return a
 }
 
-func ptr[T any](v T) *T { return &v }
-
 // signWithNames signs a session token carrying the display claims.
 func signWithNames(t testing.TB, id devhub.Identity, name, company string) string {
 	t.Helper()
