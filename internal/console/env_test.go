@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -111,6 +112,7 @@ func (e *env) get(t testing.TB, who *devhub.Identity, path string) response {
 // (unless form sets csrf_token itself).
 func (e *env) post(t testing.TB, who *devhub.Identity, path string, form url.Values, headers ...string) response {
 	t.Helper()
+	form = maps.Clone(form) // the caller's form is reused for a resend
 	if form == nil {
 		form = url.Values{}
 	}
