@@ -7,6 +7,7 @@
 package main
 
 import (
+	"context"
 	"log/slog"
 	"os"
 	"time"
@@ -32,13 +33,18 @@ func main() {
 		fail(logger, err)
 	}
 	store := dynamo.New(db, cfg.TableName)
-	verifier, err := auth.NewVerifier(auth.VerifierOptions{Secret: cfg.JWTSecret, Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience})
+	// The session cookie's secret: Secrets Manager, once per container.
+	keys, err := cfg.JWTKeys(context.Background(), logger)
+	if err != nil {
+		fail(logger, err)
+	}
+	verifier, err := auth.NewVerifier(auth.VerifierOptions{Keys: keys, Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience})
 	if err != nil {
 		fail(logger, err)
 	}
 	h := &hub.Hub{Apps: store, Extensions: store, Installations: store, Clients: store,
 		Prober: probe.New(probe.Options{}), IssuerURL: cfg.IssuerURL, Now: time.Now}
-	c := console.New(console.Options{Hub: h, Verifier: verifier, CSRFKey: console.CSRFKey(cfg.JWTSecret),
+	c := console.New(console.Options{Hub: h, Verifier: verifier, CSRFKeys: console.CSRFKeysFrom(keys.Current),
 		LoginURL: os.Getenv("LOGIN_URL"), Logger: logger, RequestID: httpapi.RequestID})
 	lambda.Start(service.LambdaHandler(c.Handler(c.Routes()), cfg.BasePath))
 }

@@ -98,7 +98,7 @@ func run(ctx context.Context, out io.Writer) error {
 		Audience: cfg.JWTAudience, Logger: logger}))
 	mux.Handle("/", srv.Handler(groups...))
 	mountConsole(mux, console.New(console.Options{Hub: srv.Hub, Verifier: srv.Verifier,
-		CSRFKey: console.CSRFKey(cfg.JWTSecret), LoginURL: os.Getenv("LOGIN_URL"), Logger: logger}))
+		CSRFKeys: console.CSRFKeysFrom(auth.StaticKeys(cfg.JWTSecret).Current), LoginURL: os.Getenv("LOGIN_URL"), Logger: logger}))
 	var handler http.Handler = mux
 	sweepCtx, stopSweeps := context.WithCancel(ctx)
 	sweeps, err := startSweeps(sweepCtx, store, srv.Hub.Prober, logger)

@@ -42,9 +42,11 @@ type TokenVerifier interface {
 type Options struct {
 	Hub      Hub
 	Verifier TokenVerifier
-	// CSRFKey signs the forms' CSRF tokens; derive it from a server secret
-	// (service: AUTH_JWT_SECRET), so that every instance agrees.
-	CSRFKey []byte
+	// CSRFKeys returns the keys of the forms' CSRF tokens, newest first:
+	// the newest signs, any verifies, so that a rotation of the secret
+	// they come from does not expire every open form at once. Derive them
+	// from a server secret (CSRFKeysFrom), so that every instance agrees.
+	CSRFKeys func() [][]byte
 	// LoginURL is where a visitor without a session is sent, with
 	// ?return_to=<path>; empty: a 401 page "Please log in".
 	LoginURL string
@@ -59,7 +61,7 @@ type Options struct {
 type Console struct {
 	hub      Hub
 	verifier TokenVerifier
-	csrfKey  []byte
+	csrfKeys func() [][]byte
 	loginURL string
 	log      *slog.Logger
 	now      func() time.Time
@@ -77,13 +79,16 @@ type Route struct {
 
 // New returns a Console.
 func New(o Options) *Console {
-	c := &Console{hub: o.Hub, verifier: o.Verifier, csrfKey: o.CSRFKey, loginURL: o.LoginURL,
+	c := &Console{hub: o.Hub, verifier: o.Verifier, csrfKeys: o.CSRFKeys, loginURL: o.LoginURL,
 		log: o.Logger, now: o.Now, reqID: o.RequestID}
 	if c.log == nil {
 		c.log = slog.Default()
 	}
 	if c.now == nil {
 		c.now = time.Now
+	}
+	if c.csrfKeys == nil {
+		c.csrfKeys = func() [][]byte { return nil }
 	}
 	if c.reqID == nil {
 		c.reqID = func(context.Context) string { return "" }

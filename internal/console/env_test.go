@@ -63,7 +63,7 @@ func newEnv(t testing.TB, opts ...envOptions) *env {
 	}
 	e.hub = &hub.Hub{Apps: e.store, Extensions: e.store, Installations: e.store, Clients: e.store,
 		Prober: testprobe.New(t, e.cb), Now: time.Now}
-	e.console = console.New(console.Options{Hub: e.hub, Verifier: v, CSRFKey: console.CSRFKey(testSecret),
+	e.console = console.New(console.Options{Hub: e.hub, Verifier: v, CSRFKeys: console.CSRFKeysFrom(auth.StaticKeys(testSecret).Current),
 		LoginURL: o.loginURL, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
 	e.srv = httptest.NewServer(e.console.Handler(e.console.Routes()))
 	e.hub.IssuerURL = e.srv.URL

@@ -29,7 +29,7 @@ func TestLambdaEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := &hub.Hub{Apps: store, Extensions: store, Installations: store, Clients: store, Now: time.Now}
-	c := console.New(console.Options{Hub: h, Verifier: v, CSRFKey: console.CSRFKey([]byte(service.DevJWTSecret))})
+	c := console.New(console.Options{Hub: h, Verifier: v, CSRFKeys: console.CSRFKeysFrom(auth.StaticKeys([]byte(service.DevJWTSecret)).Current)})
 	handler := service.LambdaHandler(c.Handler(c.Routes()), "")
 	load := func(name string) events.APIGatewayV2HTTPRequest {
 		raw, err := os.ReadFile("../../infra/events/" + name)

@@ -85,11 +85,33 @@ const maxForm = 64 << 10
 // token lifted from one form neither works for another form nor outlives
 // the session.
 func (c *Console) CSRFToken(s *Session, action string) string {
-	m := hmac.New(sha256.New, c.csrfKey)
+	keys := c.csrfKeys()
+	if len(keys) == 0 {
+		return "" // refused by checkPost: no key, no form works
+	}
+	return csrfMAC(keys[0], s, action)
+}
+
+func csrfMAC(key []byte, s *Session, action string) string {
+	m := hmac.New(sha256.New, key)
 	m.Write([]byte(s.bind))
 	m.Write([]byte{0})
 	m.Write([]byte(action))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:24])
+}
+
+// validCSRF reports whether got is the token of s and action under any
+// current key.
+func (c *Console) validCSRF(s *Session, action, got string) bool {
+	if got == "" {
+		return false
+	}
+	for _, k := range c.csrfKeys() {
+		if subtle.ConstantTimeCompare([]byte(got), []byte(csrfMAC(k, s, action))) == 1 {
+			return true
+		}
+	}
+	return false
 }
 
 var (
@@ -115,9 +137,7 @@ func (c *Console) checkPost(r *http.Request, s *Session) error {
 	if err := parseForm(r); err != nil {
 		return err
 	}
-	want := c.CSRFToken(s, r.URL.Path)
-	got := r.PostForm.Get(csrfField)
-	if subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
+	if !c.validCSRF(s, r.URL.Path, r.PostForm.Get(csrfField)) {
 		return errCSRF
 	}
 	return nil
@@ -139,11 +159,18 @@ func parseForm(r *http.Request) error {
 
 func urlQueryEscape(s string) string { return url.QueryEscape(s) }
 
-// CSRFKey derives the key of the forms' CSRF tokens from the server's JWT
-// secret, so that every instance agrees without one more secret, and a
-// CSRF token says nothing about the JWT secret.
-func CSRFKey(jwtSecret []byte) []byte {
-	m := hmac.New(sha256.New, jwtSecret)
-	m.Write([]byte("devhub console csrf v1"))
-	return m.Sum(nil)
+// CSRFKeysFrom derives the keys of the forms' CSRF tokens from the server's
+// JWT secrets (newest first), so that every instance agrees without one
+// more secret, and a CSRF token says nothing about the JWT secret.
+func CSRFKeysFrom(secrets func() [][]byte) func() [][]byte {
+	return func() [][]byte {
+		cur := secrets()
+		out := make([][]byte, len(cur))
+		for i, s := range cur {
+			m := hmac.New(sha256.New, s)
+			m.Write([]byte("devhub console csrf v1"))
+			out[i] = m.Sum(nil)
+		}
+		return out
+	}
 }

@@ -121,6 +121,8 @@ var wantPolicies = map[string]map[string][]string{
 		"dynamodb:DeleteItem": {resTable},
 		// The dashboard and the review queue (GSI1); an app's extensions.
 		"dynamodb:Query": {resTable, resGSI1},
+		// The session cookie is a developer token.
+		"secretsmanager:GetSecretValue": {resSecret},
 	},
 	"OauthAuthorizeFunction": {
 		"dynamodb:GetItem":              {resTable},
