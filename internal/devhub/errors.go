@@ -3,6 +3,7 @@ package devhub
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -26,6 +27,8 @@ const (
 type FieldError struct {
 	Field   string `json:"field"`
 	Message string `json:"message"`
+	// Line is where the field is in a manifest document (1-based), when known.
+	Line int `json:"line,omitempty"`
 }
 
 // Error is the one error type that crosses package boundaries with meaning.
@@ -46,6 +49,9 @@ func (e *Error) Error() string {
 	parts := make([]string, len(e.Fields))
 	for i, f := range e.Fields {
 		parts[i] = f.Field + ": " + f.Message
+		if f.Line > 0 {
+			parts[i] = "line " + strconv.Itoa(f.Line) + ": " + parts[i]
+		}
 	}
 	return fmt.Sprintf("devhub: %s: %s (%s)", e.Code, e.Message, strings.Join(parts, "; "))
 }

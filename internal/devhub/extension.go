@@ -3,6 +3,7 @@ package devhub
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"sort"
 	"strings"
@@ -87,9 +88,12 @@ const (
 // signs and authenticates with them) but never shows: they are hidden from
 // JSON, so a store that serializes an Extension must save them explicitly.
 type Extension struct {
-	ID            string          `json:"id"`
-	AppID         string          `json:"app_id"`
-	Type          ExtensionType   `json:"type"`
+	ID    string        `json:"id"`
+	AppID string        `json:"app_id"`
+	Type  ExtensionType `json:"type"`
+	// Key names the extension across manifest applies; optional, unique
+	// per app (see CheckExtensionKey).
+	Key           string          `json:"key,omitempty"`
 	Name          string          `json:"name,omitempty"`
 	Description   string          `json:"description,omitempty"`
 	URL           string          `json:"url,omitempty"`
@@ -124,6 +128,7 @@ type extensionJSON struct {
 	ID            string          `json:"id"`
 	AppID         string          `json:"app_id"`
 	Type          ExtensionType   `json:"type"`
+	Key           *string         `json:"key"`
 	Name          string          `json:"name,omitempty"`
 	Description   string          `json:"description,omitempty"`
 	URL           string          `json:"url,omitempty"`
@@ -159,6 +164,10 @@ func (e Extension) MarshalJSON() ([]byte, error) {
 	}
 	if out.Warnings == nil {
 		out.Warnings = []string{}
+	}
+	if e.Key != "" {
+		k := e.Key
+		out.Key = &k
 	}
 	s, _ := shapeOf(e.Type, e.SettingsKind)
 	if s.locations != refused || len(e.Locations) > 0 {
@@ -215,6 +224,7 @@ type HTTPAuthInput struct {
 // type and that type's fields.
 type NewExtensionInput struct {
 	Type          ExtensionType   `json:"type"`
+	Key           string          `json:"key"` // optional
 	Name          string          `json:"name"`
 	Description   string          `json:"description"`
 	URL           string          `json:"url"`
@@ -243,6 +253,7 @@ func NewExtension(in NewExtensionInput, app *App, checker SchemaChecker, now tim
 		ID:            NewID("ext_"),
 		AppID:         app.ID,
 		Type:          in.Type,
+		Key:           in.Key,
 		Name:          strings.TrimSpace(in.Name),
 		Description:   strings.TrimSpace(in.Description),
 		URL:           in.URL,
@@ -390,6 +401,9 @@ func (e *Extension) validate(p *Problems, checker SchemaChecker, checkModal, che
 
 	if check["name"] {
 		e.checkName(p)
+	}
+	if e.Key != "" {
+		CheckExtensionKey(p, "key", e.Key, e.ID)
 	}
 	if check["description"] {
 		checkLen(p, "description", e.Description, MaxExtensionDescriptionLen)
@@ -573,6 +587,7 @@ func (e *Extension) checkPanelAuth(p *Problems) {
 // refused with a clear message.
 type ExtensionPatch struct {
 	Type          Optional[ExtensionType]   `json:"type"`
+	Key           Optional[string]          `json:"key"` // null or "": no key
 	Name          Optional[string]          `json:"name"`
 	Description   Optional[string]          `json:"description"`
 	URL           Optional[string]          `json:"url"`
@@ -642,6 +657,7 @@ func (patch ExtensionPatch) Apply(e *Extension, checker SchemaChecker, now time.
 			}
 		}
 	}
+	setString(&next.Key, patch.Key, false)
 	setString(&next.Name, patch.Name, true)
 	setString(&next.Description, patch.Description, true)
 	setString(&next.URL, patch.URL, false)
@@ -720,6 +736,7 @@ const (
 	slotPanelPrefix    = "panel#"
 	slotFloatingWindow = "floating_window"
 	slotSettingsPage   = "settings_page"
+	slotKeyPrefix      = "key#"
 )
 
 // Slot is one unit of a per-app limit that an extension occupies: a counter
@@ -753,6 +770,9 @@ func (s Slot) Conflict() error {
 		return Errorf(ECONFLICT, "The app already has a floating window; an app may have at most %d.", s.Max)
 	case k == slotSettingsPage:
 		return Errorf(ECONFLICT, "The app already has a settings page; an app may have at most %d.", s.Max)
+	case strings.HasPrefix(k, slotKeyPrefix):
+		return &Error{Code: ECONFLICT, Message: fmt.Sprintf("The app already has an extension with key %q; keys are unique per app.",
+			truncate(strings.TrimPrefix(k, slotKeyPrefix), 64)), Fields: []FieldError{{Field: "key", Message: "is taken by another extension of the app"}}}
 	}
 	return Errorf(ECONFLICT, "A limit on the app's extensions was reached.")
 }
@@ -762,9 +782,14 @@ func (s Slot) Conflict() error {
 //     modal with no entry points) and "view#<view>" for each location or
 //     entry point;
 //   - a JSON or custom panel: "panel#<location>" for each location;
-//   - a floating window: "floating_window"; a settings page: "settings_page".
+//   - a floating window: "floating_window"; a settings page: "settings_page";
+//   - an extension with a key: also "key#<key>" (at most 1), which makes
+//     keys unique per app under concurrent writes, as the limits are.
 func (e *Extension) Slots() []Slot {
 	var out []Slot
+	if e.Key != "" {
+		out = append(out, Slot{slotKeyPrefix + e.Key, 1})
+	}
 	switch e.Type {
 	case ExtLinkAction, ExtJSONModal, ExtCustomModal:
 		out = append(out, Slot{slotAppActions, MaxActionsPerApp})
@@ -809,4 +834,59 @@ func SlotDiff(prev, next []Slot) (acquire, release []Slot) {
 	slices.SortFunc(acquire, byKey)
 	slices.SortFunc(release, byKey)
 	return acquire, release
+}
+
+// MaxExtensionKeyLen is the longest extension key.
+const MaxExtensionKeyLen = 40
+
+// CheckExtensionKey adds a problem unless key is 1 to 40 of a-z, 0-9 and
+// "-". Keys of the form "ext-<26 id characters>" are the implicit keys of
+// extensions without one (ImplicitKey): such a key may be given only to the
+// extension extID it names, so that an export never lists a key twice.
+func CheckExtensionKey(p *Problems, field, key, extID string) {
+	if !validKey(key) {
+		p.Add(field, "must be 1 to %d characters of a-z, 0-9 and -", MaxExtensionKeyLen)
+		return
+	}
+	if isImplicitKey(key) && key != ImplicitKey(extID) {
+		p.Add(field, "has the form of another extension's implicit key (ext-<id>): choose another key")
+	}
+}
+
+func validKey(key string) bool {
+	if len(key) == 0 || len(key) > MaxExtensionKeyLen {
+		return false
+	}
+	for i := 0; i < len(key); i++ {
+		if c := key[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// ImplicitKey is the key a manifest uses for the extension extID when it has
+// none: "ext-" and the identifier's 26 characters.
+func ImplicitKey(extID string) string { return "ext-" + strings.TrimPrefix(extID, "ext_") }
+
+func isImplicitKey(key string) bool {
+	rest, ok := strings.CutPrefix(key, "ext-")
+	if !ok || len(rest) != 26 {
+		return false
+	}
+	for i := 0; i < len(rest); i++ {
+		if c := rest[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'v') {
+			return false
+		}
+	}
+	return true
+}
+
+// ManifestKey is the key that ties e to a manifest entry: its own, or its
+// implicit one.
+func (e *Extension) ManifestKey() string {
+	if e.Key != "" {
+		return e.Key
+	}
+	return ImplicitKey(e.ID)
 }

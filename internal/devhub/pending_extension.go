@@ -80,6 +80,25 @@ func (a *App) EffectiveExtensions(live []*Extension) []*Extension {
 // every pending write applied would exceed a per-app limit (such a write
 // could never be merged).
 func (a *App) HoldExtension(live []*Extension, id string, next *Extension, now time.Time) (*App, *PendingExtension, error) {
+	nextApp, ops, err := a.HoldExtensions(live, []HeldWrite{{ID: id, Next: next}}, now)
+	if err != nil {
+		return nil, nil, err
+	}
+	return nextApp, &ops[0], nil
+}
+
+// HeldWrite is one extension write to hold: Next is the extension's new
+// state, nil to delete it.
+type HeldWrite struct {
+	ID   string
+	Next *Extension
+}
+
+// HoldExtensions is HoldExtension for several writes at once (a manifest's):
+// they are folded in order, and the bounds and limits are checked once, on
+// the result, so that a swap (one panel leaves a location that another
+// takes) is not refused halfway. It returns the held operation of each write.
+func (a *App) HoldExtensions(live []*Extension, writes []HeldWrite, now time.Time) (*App, []PendingExtension, error) {
 	if !a.approved() {
 		return nil, nil, Errorf(EINVALID, "Only an approved public app holds extension writes for review.")
 	}
@@ -91,6 +110,41 @@ func (a *App) HoldExtension(live []*Extension, id string, next *Extension, now t
 		p = *a.PendingChanges
 	}
 	p.Extensions = slices.Clone(p.Extensions)
+	held := make([]PendingExtension, 0, len(writes))
+	for _, w := range writes {
+		held = append(held, p.hold(live, w.ID, w.Next))
+	}
+	if len(p.Extensions) > MaxPendingExtensionOps {
+		return nil, nil, Errorf(ECONFLICT, "The app already holds %d pending extension changes, the most it may hold: send them to review first.", MaxPendingExtensionOps)
+	}
+	size := 0
+	for _, o := range p.Extensions {
+		size += o.size()
+	}
+	if size > MaxPendingExtensionBytes {
+		return nil, nil, Errorf(ECONFLICT, "The app's pending extension changes would take %d bytes, more than the %d they may take: send them to review first.", size, MaxPendingExtensionBytes)
+	}
+	nextApp := a.clone()
+	nextApp.Version, nextApp.UpdatedAt = a.Version+1, now.UTC()
+	nextApp.PendingChanges = &p
+	if err := checkSlots(nextApp.EffectiveExtensions(live)); err != nil {
+		return nil, nil, err
+	}
+	p.SlotCounts = map[string]int{}
+	for _, e := range live {
+		for _, sl := range e.Slots() {
+			p.SlotCounts[sl.Key]++
+		}
+	}
+	if p.empty() {
+		nextApp.PendingChanges = nil
+	}
+	return nextApp, held, nil
+}
+
+// hold folds the write of extension id (next nil: delete) into p's pending
+// extension writes and returns the operation it holds.
+func (p *PendingChanges) hold(live []*Extension, id string, next *Extension) PendingExtension {
 	var liveExt *Extension
 	for _, e := range live {
 		if e.ID == id {
@@ -123,32 +177,7 @@ func (a *App) HoldExtension(live []*Extension, id string, next *Extension, now t
 	default:
 		p.Extensions = append(p.Extensions, op)
 	}
-	if len(p.Extensions) > MaxPendingExtensionOps {
-		return nil, nil, Errorf(ECONFLICT, "The app already holds %d pending extension changes, the most it may hold: send them to review first.", MaxPendingExtensionOps)
-	}
-	size := 0
-	for _, o := range p.Extensions {
-		size += o.size()
-	}
-	if size > MaxPendingExtensionBytes {
-		return nil, nil, Errorf(ECONFLICT, "The app's pending extension changes would take %d bytes, more than the %d they may take: send them to review first.", size, MaxPendingExtensionBytes)
-	}
-	nextApp := a.clone()
-	nextApp.Version, nextApp.UpdatedAt = a.Version+1, now.UTC()
-	nextApp.PendingChanges = &p
-	if err := checkSlots(nextApp.EffectiveExtensions(live)); err != nil {
-		return nil, nil, err
-	}
-	p.SlotCounts = map[string]int{}
-	for _, e := range live {
-		for _, sl := range e.Slots() {
-			p.SlotCounts[sl.Key]++
-		}
-	}
-	if p.empty() {
-		nextApp.PendingChanges = nil
-	}
-	return nextApp, &op, nil
+	return op
 }
 
 // checkSlots refuses a set of extensions that exceeds a per-app limit.
@@ -173,7 +202,7 @@ func (p *PendingChanges) empty() bool {
 func (op PendingExtension) size() int {
 	n := 256 + len(op.ID) + 32*len(op.LiveSlots)
 	if e := op.Extension; e != nil {
-		n += len(e.Name) + len(e.Description) + len(e.URL) + len(e.APIEndpoint) + len(e.IframeURL) +
+		n += len(e.Key) + len(e.Name) + len(e.Description) + len(e.URL) + len(e.APIEndpoint) + len(e.IframeURL) +
 			len(e.JSONSchema) + len(e.DataStructure) + len(e.JWTSecret) + len(e.SettingsKind) + 256
 		for _, l := range [][]string{e.Locations, e.EntryPoints, e.Warnings} {
 			for _, s := range l {

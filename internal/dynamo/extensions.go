@@ -72,6 +72,7 @@ type extensionItem struct {
 	ID            string        `json:"id"`
 	AppID         string        `json:"app_id"`
 	ExtType       string        `json:"ext_type"`
+	Key           string        `json:"key,omitempty"`
 	Name          string        `json:"name,omitempty"`
 	Description   string        `json:"description,omitempty"`
 	URL           string        `json:"url,omitempty"`
@@ -107,7 +108,7 @@ func extensionItemOf(e *devhub.Extension) (map[string]types.AttributeValue, erro
 func extensionRecord(e *devhub.Extension) extensionItem {
 	it := extensionItem{
 		PK: appPK(e.AppID), SK: extSK(e.ID), Type: typeExtension, Version: e.Version,
-		ID: e.ID, AppID: e.AppID, ExtType: string(e.Type), Name: e.Name, Description: e.Description,
+		ID: e.ID, AppID: e.AppID, ExtType: string(e.Type), Key: e.Key, Name: e.Name, Description: e.Description,
 		URL: e.URL, APIEndpoint: e.APIEndpoint, IframeURL: e.IframeURL,
 		Locations: e.Locations, EntryPoints: e.EntryPoints,
 		JSONSchema: string(e.JSONSchema), DataStructure: string(e.DataStructure),
@@ -133,7 +134,7 @@ func extensionFromRecord(it extensionItem) (*devhub.Extension, error) {
 		return nil, fmt.Errorf("unmarshal extension: item %s %s has no id or version", it.PK, it.SK)
 	}
 	e := &devhub.Extension{
-		ID: it.ID, AppID: it.AppID, Type: devhub.ExtensionType(it.ExtType), Name: it.Name,
+		ID: it.ID, AppID: it.AppID, Type: devhub.ExtensionType(it.ExtType), Key: it.Key, Name: it.Name,
 		Description: it.Description, URL: it.URL, APIEndpoint: it.APIEndpoint, IframeURL: it.IframeURL,
 		Locations: it.Locations, EntryPoints: it.EntryPoints, SettingsKind: devhub.SettingsKind(it.SettingsKind),
 		JWTSecret: it.JWTSecret, Warnings: it.Warnings, Version: it.Version,
