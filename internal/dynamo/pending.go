@@ -119,54 +119,18 @@ func (s *Store) MergePendingExtensions(ctx context.Context, prev, next *devhub.A
 		return err
 	}
 	ops := prev.PendingChanges.Extensions
-	acquire, release := prev.PendingChanges.ExtensionSlotDeltas()
-	items := make([]types.TransactWriteItem, 0, 2+len(ops)+len(acquire)+len(release))
-	items = append(items,
-		types.TransactWriteItem{Put: &types.Put{
+	items := []types.TransactWriteItem{
+		{Put: &types.Put{
 			TableName: &s.table, Item: app,
 			ConditionExpression:                 aws.String("version = :v"),
 			ExpressionAttributeValues:           map[string]types.AttributeValue{":v": num(int64(prev.Version))},
 			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 		}},
-		types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: client}})
-	for _, op := range ops {
-		base := map[string]types.AttributeValue{":base": num(int64(op.BaseVersion))}
-		switch op.Op {
-		case devhub.PendingDelete:
-			items = append(items, types.TransactWriteItem{Delete: &types.Delete{
-				TableName: &s.table, Key: key(appPK(prev.ID), extSK(op.ID)),
-				ConditionExpression: aws.String("version = :base"), ExpressionAttributeValues: base,
-			}})
-		default:
-			if op.Extension == nil {
-				return fmt.Errorf("merge extension %s of app %s: %s without a state", op.ID, prev.ID, op.Op)
-			}
-			item, err := extensionItemOf(op.Extension)
-			if err != nil {
-				return err
-			}
-			put := &types.Put{TableName: &s.table, Item: item, ConditionExpression: aws.String("attribute_not_exists(PK)")}
-			if op.Op == devhub.PendingUpdate {
-				put.ConditionExpression, put.ExpressionAttributeValues = aws.String("version = :base"), base
-			}
-			items = append(items, types.TransactWriteItem{Put: put})
-		}
+		{Put: &types.Put{TableName: &s.table, Item: client}},
 	}
-	counts := prev.PendingChanges.SlotCounts
-	first := len(items)
-	for _, d := range acquire {
-		c := counts[d.Slot.Key]
-		if c+d.N > d.Slot.Max {
-			return d.Slot.Conflict()
-		}
-		items = append(items, s.putSlot(prev.ID, d.Slot.Key, c, c+d.N))
-	}
-	for _, d := range release {
-		c := counts[d.Slot.Key]
-		if c < d.N {
-			return fmt.Errorf("release slot %s of app %s: its counter is below %d", d.Slot.Key, prev.ID, d.N)
-		}
-		items = append(items, s.putSlot(prev.ID, d.Slot.Key, c, c-d.N))
+	items, first, err := s.extensionWrites(items, prev.ID, ops, prev.PendingChanges.SlotCounts)
+	if err != nil {
+		return err
 	}
 	if len(items) > 100 {
 		return fmt.Errorf("merge pending changes of app %s: %d transaction items", prev.ID, len(items))
@@ -187,6 +151,56 @@ func (s *Store) MergePendingExtensions(ctx context.Context, prev, next *devhub.A
 		}
 	}
 	return errBusy(err)
+}
+
+// extensionWrites appends to items the writes of ops on app appID's
+// extensions, then the Puts that move each slot counter from its count in
+// counts (how many live extensions hold it) by the aggregate change of ops.
+// Creates are conditioned on the extension not existing, updates and deletes
+// on BaseVersion. It returns the items and the index of the first slot item.
+// A change that would take a slot past its maximum is its Conflict error.
+// Both the merge of pending changes and a manifest's apply are made of it.
+func (s *Store) extensionWrites(items []types.TransactWriteItem, appID string, ops []devhub.PendingExtension, counts map[string]int) ([]types.TransactWriteItem, int, error) {
+	for _, op := range ops {
+		base := map[string]types.AttributeValue{":base": num(int64(op.BaseVersion))}
+		switch op.Op {
+		case devhub.PendingDelete:
+			items = append(items, types.TransactWriteItem{Delete: &types.Delete{
+				TableName: &s.table, Key: key(appPK(appID), extSK(op.ID)),
+				ConditionExpression: aws.String("version = :base"), ExpressionAttributeValues: base,
+			}})
+		default:
+			if op.Extension == nil {
+				return nil, 0, fmt.Errorf("write extension %s of app %s: %s without a state", op.ID, appID, op.Op)
+			}
+			item, err := extensionItemOf(op.Extension)
+			if err != nil {
+				return nil, 0, err
+			}
+			put := &types.Put{TableName: &s.table, Item: item, ConditionExpression: aws.String("attribute_not_exists(PK)")}
+			if op.Op == devhub.PendingUpdate {
+				put.ConditionExpression, put.ExpressionAttributeValues = aws.String("version = :base"), base
+			}
+			items = append(items, types.TransactWriteItem{Put: put})
+		}
+	}
+	acquire, release := (&devhub.PendingChanges{Extensions: ops}).ExtensionSlotDeltas()
+	first := len(items)
+	for _, d := range acquire {
+		c := counts[d.Slot.Key]
+		if c+d.N > d.Slot.Max {
+			return nil, 0, d.Slot.Conflict()
+		}
+		items = append(items, s.putSlot(appID, d.Slot.Key, c, c+d.N))
+	}
+	for _, d := range release {
+		c := counts[d.Slot.Key]
+		if c < d.N {
+			return nil, 0, fmt.Errorf("release slot %s of app %s: its counter is below %d", d.Slot.Key, appID, d.N)
+		}
+		items = append(items, s.putSlot(appID, d.Slot.Key, c, c-d.N))
+	}
+	return items, first, nil
 }
 
 // putSlot sets the counter of slot slotKey from was to n, provided it is
