@@ -349,3 +349,60 @@ func BenchmarkPlanManifest(b *testing.B) {
 		})
 	}
 }
+
+// FuzzManifest feeds any document through the decoder and the planner, for
+// a new app and against an app at every limit: nothing panics, every
+// refusal is a client error, and what is accepted is within the limits and
+// plans as no change once applied.
+func FuzzManifest(f *testing.F) {
+	full, _ := json.Marshal(fullManifest())
+	f.Add(full)
+	f.Add([]byte(`{"manifest_version":1,"type":"public","name":"A","callback_url":"https://e.com","extensions":[{"key":"a","type":"floating_window","name":"x","description":"y","iframe_url":"https://e.com"}]}`))
+	f.Add([]byte(`{"extensions":[{"key":"ext-0123456789abcdefghijklmnop","type":"settings_page"}]}`))
+	f.Add([]byte(`[[[[{}]]]]`))
+	a, exts := created(f)
+	f.Fuzz(func(t *testing.T, body []byte) {
+		n, err := devhub.ParseManifestJSON(body)
+		if err != nil {
+			wantCode(t, err, devhub.EMALFORMED)
+			return
+		}
+		m, err := devhub.DecodeManifest(n)
+		if err != nil {
+			wantCode(t, err, devhub.EMALFORMED)
+			return
+		}
+		if _, _, _, err := devhub.NewManifestApp(m, developer, jsonschema.Checker{}, now); err != nil {
+			wantCode(t, err, devhub.EINVALID, devhub.ECONFLICT)
+		}
+		plan, err := devhub.PlanManifest(m, a, exts, jsonschema.Checker{}, now)
+		if err != nil {
+			wantCode(t, err, devhub.EINVALID, devhub.ECONFLICT)
+			return
+		}
+		if !plan.Changed() {
+			return
+		}
+		// Applied, the manifest matches: planning it again changes nothing.
+		after := plan.App
+		next := slices.DeleteFunc(slices.Clone(exts), func(e *devhub.Extension) bool {
+			return slices.ContainsFunc(plan.Deletes, func(d *devhub.Extension) bool { return d.ID == e.ID }) ||
+				slices.ContainsFunc(plan.Updates, func(u devhub.ExtensionUpdate) bool { return u.Prev.ID == e.ID })
+		})
+		for _, u := range plan.Updates {
+			next = append(next, u.Next)
+		}
+		next = append(next, plan.Creates...)
+		again, err := devhub.PlanManifest(m, after, next, jsonschema.Checker{}, now)
+		if err != nil || again.Changed() {
+			t.Fatalf("re-plan after apply: %v %+v", err, again)
+		}
+	})
+}
+
+func wantCode(t *testing.T, err error, codes ...string) {
+	t.Helper()
+	if !slices.Contains(codes, devhub.ErrorCode(err)) {
+		t.Fatalf("got %v, want one of %v", err, codes)
+	}
+}
