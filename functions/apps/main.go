@@ -3,10 +3,12 @@ package main
 
 import (
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/devhub-oss/devhub/internal/jsonschema"
 	"github.com/devhub-oss/devhub/internal/service"
 )
 
 func main() {
 	cfg, srv := service.MustInit()
+	srv.Hub.Schemas = jsonschema.New() // manifests carry extension documents
 	lambda.Start(service.LambdaHandler(srv.Handler(srv.FunctionRoutes()["apps"]), cfg.BasePath))
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -248,8 +249,9 @@ func writeString(b *bytes.Buffer, s string) {
 	b.Truncate(b.Len() - 1) // Encode's newline
 }
 
-// sameDocument reports whether two JSON documents are the same value, member
-// order included, however their strings are escaped.
+// sameDocument reports whether two JSON documents are the same value,
+// whatever the order of their members and however their strings are
+// escaped: a client that reorders an exported schema has not changed it.
 func sameDocument(a, b json.RawMessage) bool {
 	if bytes.Equal(a, b) {
 		return true
@@ -259,5 +261,32 @@ func sameDocument(a, b json.RawMessage) bool {
 	}
 	na, errA := ParseManifestJSON(a)
 	nb, errB := ParseManifestJSON(b)
-	return errA == nil && errB == nil && bytes.Equal(na.JSON(), nb.JSON())
+	if errA != nil || errB != nil {
+		return false
+	}
+	na.sortMembers()
+	nb.sortMembers()
+	return bytes.Equal(na.JSON(), nb.JSON())
+}
+
+// sortMembers orders every object's members by name, recursively.
+func (n *Node) sortMembers() {
+	for _, it := range n.Items {
+		it.sortMembers()
+	}
+	if len(n.Keys) > 1 {
+		idx := make([]int, len(n.Keys))
+		for i := range idx {
+			idx[i] = i
+		}
+		sort.Slice(idx, func(i, j int) bool { return n.Keys[idx[i]] < n.Keys[idx[j]] })
+		keys, members := make([]string, len(idx)), make([]*Node, len(idx))
+		for i, j := range idx {
+			keys[i], members[i] = n.Keys[j], n.Members[j]
+		}
+		n.Keys, n.Members = keys, members
+	}
+	for _, m := range n.Members {
+		m.sortMembers()
+	}
 }

@@ -375,11 +375,13 @@ func (m *Manifest) planExtensions(a *App, cur []*Extension, checker SchemaChecke
 			in, err := me.input(nil)
 			if err == nil {
 				var e *Extension
-				if e, err = NewExtension(in, a, checker, now); err == nil {
+				// Extensions are listed by creation time: the manifest's
+				// order is kept by a nanosecond apart each.
+				if e, err = NewExtension(in, a, checker, now.Add(time.Duration(i))); err == nil {
 					plan.Creates = append(plan.Creates, e)
 					writes = append(writes, HeldWrite{ID: e.ID, Next: e})
 					plan.Entries = append(plan.Entries, PlanEntry{Op: op(PlanCreate), Path: path, To: manifestExtensionOf(e)})
-					plan.warn(at, e.Warnings)
+					plan.warn(m, at, e.Warnings)
 				}
 			}
 			if err != nil && !collect(&probs, m.located(err, at)) {
@@ -400,7 +402,7 @@ func (m *Manifest) planExtensions(a *App, cur []*Extension, checker SchemaChecke
 		}
 		if !changed {
 			plan.Entries = append(plan.Entries, PlanEntry{Op: PlanUnchanged, Path: path})
-			plan.warn(at, prev.Warnings)
+			plan.warn(m, at, prev.Warnings)
 			continue
 		}
 		next, err := patch.Apply(prev, checker, now)
@@ -413,7 +415,7 @@ func (m *Manifest) planExtensions(a *App, cur []*Extension, checker SchemaChecke
 		plan.Updates = append(plan.Updates, ExtensionUpdate{Prev: prev, Next: next})
 		writes = append(writes, HeldWrite{ID: next.ID, Next: next})
 		plan.Entries = append(plan.Entries, extensionDiff(op(PlanUpdate), path, prev, next)...)
-		plan.warn(at, next.Warnings)
+		plan.warn(m, at, next.Warnings)
 	}
 	for _, e := range cur {
 		if !matched[e.ID] {
@@ -428,13 +430,13 @@ func (m *Manifest) planExtensions(a *App, cur []*Extension, checker SchemaChecke
 	return writes, nil
 }
 
-func (p *ManifestPlan) warn(at string, warnings []string) {
+func (p *ManifestPlan) warn(m *Manifest, at string, warnings []string) {
 	for _, w := range warnings {
 		field, msg := at, w
 		if f, rest, ok := strings.Cut(w, " "); ok && (f == "name" || f == "api_endpoint") {
 			field, msg = at+"."+f, rest
 		}
-		p.Warnings = append(p.Warnings, FieldError{Field: field, Message: msg})
+		p.Warnings = append(p.Warnings, FieldError{Field: field, Message: msg, Line: m.lineOf(field)})
 	}
 }
 

@@ -52,7 +52,7 @@ func newEnv(t testing.TB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.server = &httpapi.Server{Hub: &hub.Hub{Apps: e.store, Extensions: e.store, Schemas: jsonschema.New(), Now: time.Now},
+	e.server = &httpapi.Server{Hub: &hub.Hub{Apps: e.store, Extensions: e.store, Manifests: e.store, Schemas: jsonschema.New(), Now: time.Now},
 		Verifier: v, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))}
 	var groups [][]httpapi.Route
 	for _, g := range e.server.FunctionRoutes() {

@@ -52,6 +52,15 @@
 //     held writes and the slot usage per view and panel location, for a
 //     settings page (1 Query).
 //
+// Manifests (manifests.go):
+//   - ExportManifest: an app and its extensions as one document (1 Query).
+//   - ApplyManifest: make the app match a manifest as one atomic change, or
+//     answer the plan (dry run) (1 Query + 1 transaction; nothing written
+//     when nothing changes).
+//   - CreateManifestApp: an app and its extensions from a manifest (1
+//     transaction; Idempotency-Key honoured).
+//   - ValidateManifest: every rule of those, nothing written.
+//
 // Installs (installs.go):
 //   - InstallLink: the shareable link of a shareable app (1 GetItem).
 //   - InstallTest: the consent page URL for the owner's own test install of a draft (1 GetItem).
@@ -86,6 +95,7 @@ type Hub struct {
 	Extensions    ExtensionStore
 	Installations InstallationStore
 	Clients       ClientStore          // the public install link's lookup by client_id
+	Manifests     ManifestStore        // app manifests (manifests.go)
 	Schemas       devhub.SchemaChecker // checks the documents of JSON modals and panels
 	Prober        Prober               // the callback probe of moves and ProbeCallback
 	// IssuerURL is the public base URL of the API (ISSUER_URL): install links

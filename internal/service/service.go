@@ -150,7 +150,7 @@ func NewServer(ctx context.Context, c Config, logger *slog.Logger, dbOpts ...fun
 	// Schemas is left to the functions that check extension documents, so
 	// that the others do not link the JSON Schema compiler.
 	prober := countingProber{prober: probe.New(probe.Options{AllowedHosts: c.ProbeAllowedHosts}), metrics: metrics.FromEnv()}
-	h := &hub.Hub{Apps: store, Extensions: store, Installations: store, Clients: store, Prober: prober,
+	h := &hub.Hub{Apps: store, Extensions: store, Installations: store, Clients: store, Manifests: store, Prober: prober,
 		IssuerURL: c.IssuerURL, Now: time.Now}
 	srv := &httpapi.Server{Hub: h, Logger: logger}
 	if verifier != nil {
@@ -165,6 +165,7 @@ var (
 	_ hub.ExtensionStore    = (*dynamo.Store)(nil)
 	_ hub.InstallationStore = (*dynamo.Store)(nil)
 	_ hub.ClientStore       = (*dynamo.Store)(nil)
+	_ hub.ManifestStore     = (*dynamo.Store)(nil)
 	_ hub.Prober            = (*probe.Prober)(nil)
 )
 

@@ -88,8 +88,9 @@ var wantPolicies = map[string]map[string][]string{
 		"dynamodb:GetItem":    {resTable},
 		"dynamodb:PutItem":    {resTable},
 		"dynamodb:DeleteItem": {resTable},
-		// ListApps (CO#company) and the review queue (STATUS#review).
-		"dynamodb:Query":                {resGSI1},
+		// ListApps (CO#company) and the review queue (STATUS#review);
+		// AppExtensions (APP#id) for manifests.
+		"dynamodb:Query":                {resTable, resGSI1},
 		"secretsmanager:GetSecretValue": {resSecret},
 	},
 	"ExtensionsFunction": {
