@@ -179,16 +179,6 @@ func (n *Node) addKey(k string, line int) error {
 	return nil
 }
 
-// get returns member k of object n, or nil.
-func (n *Node) get(k string) *Node {
-	for i, have := range n.Keys {
-		if have == k {
-			return n.Members[i]
-		}
-	}
-	return nil
-}
-
 // JSON returns n as compact JSON text.
 func (n *Node) JSON() json.RawMessage {
 	var b bytes.Buffer

@@ -293,3 +293,42 @@ func validExtensionWithKey(typ devhub.ExtensionType, key string) map[string]any 
 	x["key"] = key
 	return x
 }
+
+// FuzzManifestPut sends any document to PUT /v1/apps/{app_id}/manifest, as
+// JSON and as YAML, against DynamoDB Local: no answer is a 5xx (e.do fails
+// the test on one), and an apply that is refused leaves the app exactly as
+// it was — no partial write.
+func FuzzManifestPut(f *testing.F) {
+	f.Add([]byte(manifestYAML), true)
+	f.Add([]byte(strings.Replace(manifestYAML, "deal_details]", "deal_details, deals_list]", 1)), true)
+	f.Add([]byte(strings.Replace(manifestYAML, "type: floating_window", "type: custom_panel", 1)), true)
+	f.Add([]byte(`{"manifest_version":1,"type":"private","name":"X","callback_url":"https://e.com","extensions":[{"key":"send-quote","type":"link_action"}]}`), false)
+	f.Add([]byte(`{"manifest_version":1,"extensions":[{"key":"a"},{"key":"a"}]}`), false)
+	e := newEnv(f)
+	var created struct {
+		App devhub.App `json:"app"`
+	}
+	e.do(f, "POST", "/v1/manifests", &alice, manifestYAML, "Content-Type", "application/yaml").want(f, http.StatusCreated).decode(f, &created)
+	path := "/v1/apps/" + created.App.ID + "/manifest"
+	state := func(t testing.TB) string {
+		r := e.do(t, "GET", path, &alice, nil).want(t, http.StatusOK)
+		return r.Header.Get("ETag") + string(r.Body)
+	}
+	original := e.do(f, "GET", path, &alice, nil).want(f, http.StatusOK).Body
+	f.Fuzz(func(t *testing.T, body []byte, yaml bool) {
+		before := state(t)
+		ct := "application/json"
+		if yaml {
+			ct = "application/yaml"
+		}
+		res := e.do(t, "PUT", path, &alice, string(body), "Content-Type", ct)
+		if res.Status != http.StatusOK {
+			if after := state(t); after != before {
+				t.Fatalf("a refused apply (%d %s) changed the app:\n%s\n%s", res.Status, res.Body, before, after)
+			}
+			return
+		}
+		// Back to the original, so that every input meets the same app.
+		e.do(t, "PUT", path, &alice, string(original)).want(t, http.StatusOK)
+	})
+}
