@@ -13,6 +13,7 @@ const (
 	requestIDKey ctxKey = iota
 	identityKey
 	requestKey
+	basePathKey
 )
 
 // request is what the tag middleware puts in a request's context, in one
@@ -35,6 +36,21 @@ func RequestID(ctx context.Context) string {
 	}
 	id, _ := ctx.Value(requestIDKey).(string)
 	return id
+}
+
+// WithBasePath returns ctx carrying the path prefix that the client's URL
+// had in front of the routes' paths: the stage on the execute-api URL
+// ("/prod"), a custom domain's API mapping (BASE_PATH), or "" (the local
+// runner). The Lambda adapter sets it; Location headers and links to the
+// API's own paths start with it, so they are the path the client used.
+func WithBasePath(ctx context.Context, prefix string) context.Context {
+	return context.WithValue(ctx, basePathKey, prefix)
+}
+
+// BasePath returns the prefix WithBasePath set, or "".
+func BasePath(ctx context.Context) string {
+	p, _ := ctx.Value(basePathKey).(string)
+	return p
 }
 
 func withIdentity(ctx context.Context, id devhub.Identity) context.Context {

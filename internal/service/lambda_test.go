@@ -97,8 +97,10 @@ func TestLambdaEvents(t *testing.T) {
 	if err := json.Unmarshal([]byte(created.Body), &app); err != nil {
 		t.Fatal(err)
 	}
-	if got := created.Headers["Location"]; got != "/v1/apps/"+app.ID {
-		t.Errorf("Location: got %q", got)
+	// Through the stage's path the client's URL was /prod/v1/apps: the
+	// Location is under /prod too, where the API routes it.
+	if got := created.Headers["Location"]; got != "/prod/v1/apps/"+app.ID {
+		t.Errorf("Location: got %q, want /prod/v1/apps/%s", got, app.ID)
 	}
 	if created.Headers["X-Request-Id"] != "JKJaXmPLvHcESHA=" {
 		t.Errorf("request id not API Gateway's: %q", created.Headers["X-Request-Id"])
@@ -108,6 +110,9 @@ func TestLambdaEvents(t *testing.T) {
 	var ext devhub.Extension
 	if err := json.Unmarshal([]byte(extRes.Body), &ext); extRes.StatusCode != http.StatusCreated || err != nil {
 		t.Fatalf("create extension: %d %s", extRes.StatusCode, extRes.Body)
+	}
+	if got, want := extRes.Headers["Location"], "/prod/v1/apps/"+app.ID+"/extensions/"+ext.ID; got != want {
+		t.Errorf("extension Location %q, want %q", got, want)
 	}
 
 	for _, c := range []struct {
@@ -140,11 +145,45 @@ func TestLambdaEvents(t *testing.T) {
 		}
 	})
 	t.Run("CustomDomainBasePath", func(t *testing.T) {
+		// api.example.com/devhub mapped to a stage named v1 (BASE_PATH
+		// /devhub): /devhub is cut, /v1 is the route's, and the Location is
+		// under /devhub.
 		h := service.LambdaHandler(srv.Handler(srv.AppsRoutes()), "/devhub/")
+		res, err := h(context.Background(), loadEvent(t, "apps-create-custom-domain.json", app.ID))
+		if err != nil || res.StatusCode != http.StatusCreated {
+			t.Fatalf("got %d %s %v", res.StatusCode, res.Body, err)
+		}
+		var made devhub.App
+		_ = json.Unmarshal([]byte(res.Body), &made)
+		if got := res.Headers["Location"]; made.ID == "" || got != "/devhub/v1/apps/"+made.ID {
+			t.Errorf("Location %q, want /devhub/v1/apps/%s", got, made.ID)
+		}
 		ev := loadEvent(t, "apps-list.json", app.ID)
 		ev.RequestContext.Stage, ev.RawPath = "$default", "/devhub/v1/apps"
+		ev.RequestContext.DomainName = "api.example.com"
 		if res, err := h(context.Background(), ev); err != nil || res.StatusCode != 200 {
-			t.Errorf("got %d %s %v", res.StatusCode, res.Body, err)
+			t.Errorf("$default stage: got %d %s %v", res.StatusCode, res.Body, err)
+		}
+		// Through the execute-api URL the same function cuts the stage,
+		// not BASE_PATH.
+		if res, err := h(context.Background(), loadEvent(t, "apps-list.json", app.ID)); err != nil || res.StatusCode != 200 {
+			t.Errorf("stage path: got %d %s %v", res.StatusCode, res.Body, err)
+		}
+	})
+	t.Run("CustomDomainStageNamedLikeAPath", func(t *testing.T) {
+		// devhub.example.com mapped at its root to a stage named v1: the
+		// path /v1/apps is the route's; cutting the stage would leave /apps.
+		res := invoke(loadEvent(t, "apps-list-custom-domain-root.json", app.ID))
+		if res.StatusCode != http.StatusOK {
+			t.Errorf("got %d %s", res.StatusCode, res.Body)
+		}
+		ev := loadEvent(t, "apps-create-custom-domain.json", app.ID)
+		ev.RawPath = "/v1/apps" // the same domain, mapped at its root
+		res = invoke(ev)
+		var made devhub.App
+		_ = json.Unmarshal([]byte(res.Body), &made)
+		if got := res.Headers["Location"]; res.StatusCode != http.StatusCreated || got != "/v1/apps/"+made.ID {
+			t.Errorf("got %d, Location %q", res.StatusCode, got)
 		}
 	})
 	t.Run("Base64Body", func(t *testing.T) {

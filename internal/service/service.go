@@ -188,24 +188,40 @@ func MustInit() (Config, *httpapi.Server) {
 	return c, nil
 }
 
-// LambdaHandler adapts h to API Gateway HTTP API events. It strips the stage
-// prefix (for a named stage) and basePath (for a custom-domain mapping) so
-// that routes match the same paths as locally, and hands API Gateway's
-// request id to the logs.
+// LambdaHandler adapts h to API Gateway HTTP API events, so that routes
+// match the same paths as locally. It strips the prefix the client's URL
+// had in front of them, and only that one:
+//   - through the stage's own path (the execute-api domain of this API), the
+//     stage ("/prod"), unless it is $default;
+//   - through any other domain (a custom domain's API mapping), basePath
+//     (BASE_PATH) when the path starts with it, and never the stage: a
+//     custom domain in front of a stage named "v1" keeps its "/v1".
+//
+// The prefix it stripped is the request's httpapi.BasePath, and every
+// Location header naming one of the API's paths gets it back (so it is the
+// path the client used, not one the API does not route). It also hands API
+// Gateway's request id to the logs.
 func LambdaHandler(h http.Handler, basePath string) func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
-	adapter := httpadapter.NewV2(h)
-	basePath = "/" + strings.Trim(basePath, "/")
+	adapter := httpadapter.NewV2(prefixLocation(h))
+	basePath = strings.TrimRight("/"+strings.Trim(basePath, "/"), "/")
 	return lambdalog.Wrap(func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 		if ev.RawPath == "" {
 			ev.RawPath = ev.RequestContext.HTTP.Path
 		}
-		if st := ev.RequestContext.Stage; st != "" && st != "$default" {
-			ev.RawPath = stripPrefix(ev.RawPath, "/"+st)
+		prefix := basePath
+		if viaStagePath(ev.RequestContext) {
+			prefix = ""
+			if st := ev.RequestContext.Stage; st != "" && st != "$default" {
+				prefix = "/" + st
+			}
 		}
-		if basePath != "/" {
-			ev.RawPath = stripPrefix(ev.RawPath, basePath)
+		if rest, ok := cutPathPrefix(ev.RawPath, prefix); ok {
+			ev.RawPath = rest
+		} else {
+			prefix = ""
 		}
 		ctx = httpapi.WithRequestID(ctx, ev.RequestContext.RequestID)
+		ctx = httpapi.WithBasePath(ctx, prefix)
 		resp, err := adapter.ProxyWithContext(ctx, ev)
 		if err != nil {
 			// The event could not become a request (e.g. bad base64 body):
@@ -224,15 +240,62 @@ func LambdaHandler(h http.Handler, basePath string) func(context.Context, events
 	})
 }
 
-func stripPrefix(path, prefix string) string {
-	if path == prefix {
-		return "/"
-	}
-	if strings.HasPrefix(path, prefix+"/") {
-		return path[len(prefix):]
-	}
-	return path
+// viaStagePath: the request came to this API's own execute-api domain
+// (https://<api id>.execute-api.<region>.amazonaws.com/<stage>/…), whose
+// paths start with the stage. An event without a domain (sam local, old
+// fixtures) counts as one.
+func viaStagePath(rc events.APIGatewayV2HTTPRequestContext) bool {
+	d := rc.DomainName
+	return d == "" || rc.APIID != "" && strings.HasPrefix(d, rc.APIID+".execute-api.")
 }
+
+// cutPathPrefix cuts prefix off path at a segment boundary.
+func cutPathPrefix(path, prefix string) (string, bool) {
+	switch {
+	case prefix == "":
+		return path, false
+	case path == prefix:
+		return "/", true
+	case strings.HasPrefix(path, prefix+"/"):
+		return path[len(prefix):], true
+	}
+	return path, false
+}
+
+// prefixLocation puts the request's httpapi.BasePath in front of a
+// Location header that names a path of the API ("/v1/apps/…"); absolute
+// URLs (install links, redirects to an app) are left alone. Handlers set
+// Location as locally; this is the one place that knows the front door.
+func prefixLocation(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p := httpapi.BasePath(r.Context()); p != "" {
+			w = &locationWriter{ResponseWriter: w, prefix: p}
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+type locationWriter struct {
+	http.ResponseWriter
+	prefix string
+	done   bool
+}
+
+func (w *locationWriter) fix() {
+	if w.done {
+		return
+	}
+	w.done = true
+	if loc := w.Header().Get("Location"); strings.HasPrefix(loc, "/") && !strings.HasPrefix(loc, "//") {
+		w.Header().Set("Location", w.prefix+loc)
+	}
+}
+
+func (w *locationWriter) WriteHeader(code int) { w.fix(); w.ResponseWriter.WriteHeader(code) }
+
+func (w *locationWriter) Write(b []byte) (int, error) { w.fix(); return w.ResponseWriter.Write(b) }
+
+func (w *locationWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // DevJWTSecret signs developer tokens in local runs when AUTH_JWT_SECRET is
 // not set. It is public: never use it on AWS (the SAM template has no default).
