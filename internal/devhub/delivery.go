@@ -32,6 +32,7 @@ const DeliveryRetention = 30 * 24 * time.Hour
 type Delivery struct {
 	ID             string
 	AppID          string
+	OwnerCompanyID string // the app's: only it sees the delivery
 	InstallationID string
 	ClientID       string
 	CompanyID      string

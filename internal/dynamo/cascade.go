@@ -302,6 +302,8 @@ type AppContact struct {
 	ClientID     string
 	ClientSecret string
 	CallbackURL  string
+	// OwnerCompanyID is the app's owner company.
+	OwnerCompanyID string
 	// Deleted: read from the app's tombstone; the app itself is gone.
 	Deleted bool
 }
@@ -313,7 +315,7 @@ func (s *Store) GetAppContact(ctx context.Context, appID string) (*AppContact, e
 	req := map[string]types.KeysAndAttributes{s.table: {
 		Keys:                 []map[string]types.AttributeValue{key(appPK(appID), skApp), key(appPK(appID), skDeleted)},
 		ConsistentRead:       aws.Bool(true),
-		ProjectionExpression: aws.String("SK, client_id, client_secret, callback_url"),
+		ProjectionExpression: aws.String("SK, client_id, client_secret, callback_url, owner_company_id"),
 	}}
 	var found []map[string]types.AttributeValue
 	for attempt := 1; len(req) > 0; attempt++ {
@@ -341,7 +343,7 @@ func (s *Store) GetAppContact(ctx context.Context, appID string) (*AppContact, e
 			continue // the app item wins
 		}
 		c = &AppContact{AppID: appID, ClientID: m.str("client_id"), ClientSecret: m.str("client_secret"),
-			CallbackURL: m.str("callback_url"), Deleted: deleted}
+			CallbackURL: m.str("callback_url"), OwnerCompanyID: m.str("owner_company_id"), Deleted: deleted}
 	}
 	if c == nil {
 		return nil, errAppNotFound(appID)

@@ -6,19 +6,22 @@
 // Items:
 //
 //	type      PK              SK              attributes
-//	delivery  DLV#<app_id>    <delivery_id>   installation_id, client_id, company_id, user_id, event,
+//	delivery  DLV#<owner_company_id>#<app_id>
+//	                          <delivery_id>   owner_company_id, installation_id, client_id, company_id, user_id, event,
 //	                                          ended_at, source_id, state, attempts, last_status_code,
 //	                                          last_error, next_attempt_at, created_at, delivered_at,
 //	                                          write_id, version, expires_at (created_at + 30 days)
 //
 // They live in a partition of their own, not in APP#<app_id>, so that the
 // cascade of a deleted app (which deletes that partition) leaves the
-// notifications it causes alone. Delivery ids sort by time.
+// notifications it causes alone; its key names the app's owner company, so
+// a caller reads only its own company's deliveries, by construction, in one
+// round trip. Delivery ids sort by time.
 //
 // Access patterns, each one round trip:
 //
-//	list an app's deliveries  Query PK=DLV#app, newest first (ScanIndexForward false), paged
-//	get a delivery            GetItem PK=DLV#app, SK=id (consistent)
+//	list an app's deliveries  Query PK=DLV#company#app, newest first (ScanIndexForward false), paged
+//	get a delivery            GetItem PK=DLV#company#app, SK=id (consistent)
 //	create / save a delivery  PutItem, IF attribute_not_exists(PK) (create) or version = :read,
 //	                          ReturnValuesOnConditionCheckFailure ALL_OLD
 package dynamo
@@ -39,19 +42,20 @@ import (
 
 const typeDelivery = "delivery"
 
-func deliveryPK(appID string) string { return "DLV#" + appID }
+func deliveryPK(companyID, appID string) string { return "DLV#" + companyID + "#" + appID }
 
 func errDeliveryNotFound(id string) error {
 	return devhub.Errorf(devhub.ENOTFOUND, "Delivery %q not found.", id)
 }
 
-// GetDelivery returns one of the app's deliveries. Errors: ENOTFOUND.
-func (s *Store) GetDelivery(ctx context.Context, appID, id string) (*devhub.Delivery, error) {
+// GetDelivery returns one of the deliveries of companyID's app. Errors:
+// ENOTFOUND.
+func (s *Store) GetDelivery(ctx context.Context, companyID, appID, id string) (*devhub.Delivery, error) {
 	if !strings.HasPrefix(id, "dlv_") || len(id) > 64 {
 		return nil, errDeliveryNotFound(id)
 	}
 	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: &s.table, Key: key(deliveryPK(appID), id), ConsistentRead: aws.Bool(true),
+		TableName: &s.table, Key: key(deliveryPK(companyID, appID), id), ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
 		return nil, wrap("get delivery "+id, err)
@@ -62,15 +66,15 @@ func (s *Store) GetDelivery(ctx context.Context, appID, id string) (*devhub.Deli
 	return decodeDelivery(out.Item), nil
 }
 
-// ListDeliveries returns a page of the app's deliveries, newest first.
-// cursor is what a previous page returned, or "". Errors: EMALFORMED (bad
-// cursor).
-func (s *Store) ListDeliveries(ctx context.Context, appID, cursor string, limit int) (Page[*devhub.Delivery], error) {
+// ListDeliveries returns a page of the deliveries of companyID's app, newest
+// first. cursor is what a previous page returned, or "". Errors: EMALFORMED
+// (bad cursor).
+func (s *Store) ListDeliveries(ctx context.Context, companyID, appID, cursor string, limit int) (Page[*devhub.Delivery], error) {
 	in := &dynamodb.QueryInput{
 		TableName:              &s.table,
 		KeyConditionExpression: aws.String("PK = :pk"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": &types.AttributeValueMemberS{Value: deliveryPK(appID)},
+			":pk": &types.AttributeValueMemberS{Value: deliveryPK(companyID, appID)},
 		},
 		ScanIndexForward: aws.Bool(false),
 		Limit:            aws.Int32(int32(limit)),
@@ -82,7 +86,7 @@ func (s *Store) ListDeliveries(ctx context.Context, appID, cursor string, limit 
 		if err != nil || len(cursor) > 128 || !strings.HasPrefix(string(b), "dlv_") {
 			return Page[*devhub.Delivery]{}, devhub.Errorf(devhub.EMALFORMED, "The cursor is not valid; use next_cursor from a previous page.")
 		}
-		in.ExclusiveStartKey = key(deliveryPK(appID), string(b))
+		in.ExclusiveStartKey = key(deliveryPK(companyID, appID), string(b))
 	}
 	out, err := s.db.Query(ctx, in)
 	if err != nil {
@@ -143,7 +147,8 @@ func deliveryItem(d *devhub.Delivery) map[string]types.AttributeValue {
 	str := func(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
 	at := func(t time.Time) types.AttributeValue { return str(t.UTC().Format(time.RFC3339Nano)) }
 	item := map[string]types.AttributeValue{
-		attrPK: str(deliveryPK(d.AppID)), attrSK: str(d.ID), "type": str(typeDelivery),
+		attrPK: str(deliveryPK(d.OwnerCompanyID, d.AppID)), attrSK: str(d.ID), "type": str(typeDelivery),
+		"owner_company_id": str(d.OwnerCompanyID),
 		"version": num(int64(d.Version)), "write_id": str(d.WriteID),
 		"id": str(d.ID), "app_id": str(d.AppID), "installation_id": str(d.InstallationID),
 		"client_id": str(d.ClientID), "company_id": str(d.CompanyID), "user_id": str(d.UserID),
@@ -169,7 +174,7 @@ func deliveryItem(d *devhub.Delivery) map[string]types.AttributeValue {
 func decodeDelivery(item map[string]types.AttributeValue) *devhub.Delivery {
 	m := attrs(item)
 	return &devhub.Delivery{
-		ID: m.str("id"), AppID: m.str("app_id"), InstallationID: m.str("installation_id"),
+		ID: m.str("id"), AppID: m.str("app_id"), OwnerCompanyID: m.str("owner_company_id"), InstallationID: m.str("installation_id"),
 		ClientID: m.str("client_id"), CompanyID: m.str("company_id"), UserID: m.str("user_id"),
 		Event: m.str("event"), EndedAt: m.time("ended_at"), SourceID: m.str("source_id"),
 		State: devhub.DeliveryState(m.str("state")), Attempts: m.int("attempts"),

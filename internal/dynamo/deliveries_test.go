@@ -15,7 +15,7 @@ import (
 )
 
 func newDelivery(appID string, at time.Time, source string) *devhub.Delivery {
-	return &devhub.Delivery{ID: devhub.NewDeliveryID(at, source), AppID: appID, InstallationID: "inst_1",
+	return &devhub.Delivery{ID: devhub.NewDeliveryID(at, source), AppID: appID, OwnerCompanyID: "acme", InstallationID: "inst_1",
 		ClientID: "cid", CompanyID: "co1", UserID: "u1", Event: devhub.DeliveryEventUninstall, EndedAt: at,
 		SourceID: source, State: devhub.DeliveryPending, CreatedAt: at}
 }
@@ -40,7 +40,7 @@ func TestDeliveries(t *testing.T) {
 	})
 
 	t.Run("AttemptsWithOptimisticConcurrency", func(t *testing.T) {
-		cur, err := s.GetDelivery(ctx, "app1", devhub.NewDeliveryID(t0, "ev1"))
+		cur, err := s.GetDelivery(ctx, "acme", "app1", devhub.NewDeliveryID(t0, "ev1"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -58,7 +58,7 @@ func TestDeliveries(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := s.GetDelivery(ctx, "app1", done.ID)
+		got, err := s.GetDelivery(ctx, "acme", "app1", done.ID)
 		if err != nil || got.State != devhub.DeliveryDelivered || got.Attempts != 2 || got.LastStatusCode != 204 ||
 			!got.DeliveredAt.Equal(next) || got.LastError != "" || !got.NextAttemptAt.IsZero() || !got.EndedAt.Equal(t0) {
 			t.Fatalf("got %+v, %v", got, err)
@@ -67,7 +67,7 @@ func TestDeliveries(t *testing.T) {
 
 	t.Run("ExpiresAfter30Days", func(t *testing.T) {
 		out, err := dynamotest.Client(t).GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.Table()),
-			Key: map[string]types.AttributeValue{"PK": &types.AttributeValueMemberS{Value: "DLV#app1"},
+			Key: map[string]types.AttributeValue{"PK": &types.AttributeValueMemberS{Value: "DLV#acme#app1"},
 				"SK": &types.AttributeValueMemberS{Value: devhub.NewDeliveryID(t0, "ev1")}}})
 		if err != nil {
 			t.Fatal(err)
@@ -88,7 +88,7 @@ func TestDeliveries(t *testing.T) {
 		cursor := ""
 		for pages := 0; ; pages++ {
 			m.Reset()
-			p, err := s.ListDeliveries(ctx, "app2", cursor, 2)
+			p, err := s.ListDeliveries(ctx, "acme", "app2", cursor, 2)
 			if err != nil || m.Total() != 1 {
 				t.Fatalf("page %d: %v, %d round trips", pages, err, m.Total())
 			}
@@ -102,14 +102,17 @@ func TestDeliveries(t *testing.T) {
 		if want := "e4 e3 e2 e1 e0"; join(got) != want {
 			t.Errorf("got %v, want %s", got, want)
 		}
-		if p, err := s.ListDeliveries(ctx, "app1", "", 10); err != nil || len(p.Items) != 1 {
+		if p, err := s.ListDeliveries(ctx, "acme", "app1", "", 10); err != nil || len(p.Items) != 1 {
 			t.Errorf("other app's partition: got %d, %v", len(p.Items), err)
+		}
+		if p, err := s.ListDeliveries(ctx, "globex", "app2", "", 10); err != nil || len(p.Items) != 0 {
+			t.Errorf("another company's view: got %d, %v", len(p.Items), err)
 		}
 	})
 
 	t.Run("ErrBadCursor", func(t *testing.T) {
 		for _, c := range []string{"!!", "QVBQ", "eHh4"} {
-			if _, err := s.ListDeliveries(ctx, "app2", c, 2); devhub.ErrorCode(err) != devhub.EMALFORMED {
+			if _, err := s.ListDeliveries(ctx, "acme", "app2", c, 2); devhub.ErrorCode(err) != devhub.EMALFORMED {
 				t.Errorf("cursor %q: got %v", c, err)
 			}
 		}
@@ -117,7 +120,7 @@ func TestDeliveries(t *testing.T) {
 
 	t.Run("ErrNotFound", func(t *testing.T) {
 		for _, id := range []string{devhub.NewDeliveryID(t0, "nope"), "app_x", devhub.NewDeliveryID(t0, "ev1")} {
-			if _, err := s.GetDelivery(ctx, "app2", id); devhub.ErrorCode(err) != devhub.ENOTFOUND {
+			if _, err := s.GetDelivery(ctx, "acme", "app2", id); devhub.ErrorCode(err) != devhub.ENOTFOUND {
 				t.Errorf("%s: got %v", id, err)
 			}
 		}

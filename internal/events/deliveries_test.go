@@ -55,7 +55,7 @@ func TestDeliveriesWhileCallbackDown(t *testing.T) {
 	}
 	var list []*devhub.Delivery
 	eventstest.WaitFor(t, 60*time.Second, "every delivery settled", func() bool {
-		page, err := f.store.ListDeliveries(ctx, a.ID, "", 100)
+		page, err := f.store.ListDeliveries(ctx, a.OwnerCompanyID, a.ID, "", 100)
 		if err != nil || len(page.Items) < n {
 			return false
 		}

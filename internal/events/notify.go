@@ -130,8 +130,11 @@ func (b *batch) uninstall(ctx context.Context, rec *events.DynamoDBEventRecord, 
 		Event: devhub.DeliveryEventUninstall, EndedAt: res.event.Time, SourceID: rec.EventID,
 		State: devhub.DeliveryPending, CreatedAt: time.Now().UTC(),
 	}
-	if d.ClientID == "" && c != nil {
-		d.ClientID = c.ClientID
+	if c != nil {
+		d.OwnerCompanyID = c.OwnerCompanyID
+		if d.ClientID == "" {
+			d.ClientID = c.ClientID
+		}
 	}
 	cur, err := b.h.Store.PutDelivery(ctx, d, 0)
 	switch devhub.ErrorCode(err) {

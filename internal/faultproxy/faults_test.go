@@ -389,7 +389,7 @@ func TestRetriedOnlyWhereSafe(t *testing.T) {
 	t.Run("SafePutRecognisesItsOwnWrite", func(t *testing.T) {
 		e.px.Set(faultproxy.Options{Ops: []string{"PutItem"}, ResetAfter: 1, Max: 1})
 		e.meter.Reset()
-		d := &devhub.Delivery{ID: devhub.NewDeliveryID(time.Now(), "ev"), AppID: "a1", State: devhub.DeliveryPending, CreatedAt: time.Now()}
+		d := &devhub.Delivery{ID: devhub.NewDeliveryID(time.Now(), "ev"), AppID: "a1", OwnerCompanyID: "acme", State: devhub.DeliveryPending, CreatedAt: time.Now()}
 		got, err := e.store.PutDelivery(ctx, d, 0)
 		if err != nil || got.Version != 1 || e.meter.Calls()["PutItem"] != 2 {
 			t.Errorf("got %+v, %v after %v", got, err, e.meter.Calls())
@@ -444,7 +444,7 @@ func TestStreamUnderStoreFaults(t *testing.T) {
 		t.Logf("delete: %d (404: it landed behind a lost answer)", r.status)
 	}
 	eventstest.WaitFor(t, 90*time.Second, "every delivery delivered", func() bool {
-		page, err := dynamo.New(e.direct, e.table).ListDeliveries(context.Background(), a.ID, "", 100)
+		page, err := dynamo.New(e.direct, e.table).ListDeliveries(context.Background(), a.OwnerCompanyID, a.ID, "", 100)
 		if err != nil || len(page.Items) < n {
 			return false
 		}
