@@ -19,7 +19,7 @@ func (s *Server) AppsRoutes() []Route {
 		{Method: http.MethodPatch, Pattern: "/v1/apps/{app_id}", Handle: s.patchApp},
 		{Method: http.MethodDelete, Pattern: "/v1/apps/{app_id}", Handle: s.deleteApp},
 		{Method: http.MethodGet, Pattern: "/openapi.json", Public: true, Handle: serveOpenAPI},
-	}, append(s.lifecycleRoutes(), s.manifestRoutes()...)...)
+	}, append(append(s.lifecycleRoutes(), s.manifestRoutes()...), s.deliveryRoutes()...)...)
 }
 
 // developer refuses a caller who may not use the Developer Hub before its

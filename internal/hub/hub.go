@@ -68,6 +68,10 @@
 //   - ListInstallations, Uninstall: the caller's own installations (1 round trip each).
 //   - LaunchExtension: the URL and JWT an installed extension opens with (1 read).
 //
+// Deliveries (deliveries.go):
+//   - ListDeliveries: an app's uninstall notifications, newest first (1 Query).
+//   - Redeliver: send one again, whatever its state (2 GetItem + send + 1 put).
+//
 // Callback health (callbackprobe.go):
 //   - ProbeCallback: probe the callback URL now and store the result (1 GetItem + probe + 1 write).
 //   - RecordHealth: store a probe result, retrying once on a lost race (the sweep uses it too).
@@ -98,6 +102,8 @@ type Hub struct {
 	Manifests     ManifestStore        // app manifests (manifests.go)
 	Schemas       devhub.SchemaChecker // checks the documents of JSON modals and panels
 	Prober        Prober               // the callback probe of moves and ProbeCallback
+	Deliveries    DeliveryStore        // uninstall notifications (deliveries.go)
+	Notifier      DeliverySender       // sends a redelivery
 	// IssuerURL is the public base URL of the API (ISSUER_URL): install links
 	// and consent page URLs are built on it.
 	IssuerURL string

@@ -79,3 +79,9 @@ func (s *Sender) Send(ctx context.Context, t Target, body Uninstall) devhub.Atte
 	resp.Body.Close()
 	return devhub.AttemptResult{Status: resp.StatusCode, At: now()}
 }
+
+// SendDelivery sends d's notification with timestamp at to app's callback
+// URL with its current credentials (hub.DeliverySender).
+func (s *Sender) SendDelivery(ctx context.Context, app *devhub.App, d *devhub.Delivery, at time.Time) devhub.AttemptResult {
+	return s.Send(ctx, Target{CallbackURL: app.CallbackURL, ClientID: app.ClientID, ClientSecret: app.ClientSecret}, Body(d, at))
+}

@@ -24,6 +24,7 @@ import (
 	"github.com/devhub-oss/devhub/internal/hub"
 	"github.com/devhub-oss/devhub/internal/lambdalog"
 	"github.com/devhub-oss/devhub/internal/metrics"
+	"github.com/devhub-oss/devhub/internal/notify"
 	"github.com/devhub-oss/devhub/internal/probe"
 )
 
@@ -149,9 +150,10 @@ func NewServer(ctx context.Context, c Config, logger *slog.Logger, dbOpts ...fun
 	store := dynamo.New(db, c.TableName)
 	// Schemas is left to the functions that check extension documents, so
 	// that the others do not link the JSON Schema compiler.
-	prober := countingProber{prober: probe.New(probe.Options{AllowedHosts: c.ProbeAllowedHosts}), metrics: metrics.FromEnv()}
+	guarded := probe.New(probe.Options{AllowedHosts: c.ProbeAllowedHosts})
+	prober := countingProber{prober: guarded, metrics: metrics.FromEnv()}
 	h := &hub.Hub{Apps: store, Extensions: store, Installations: store, Clients: store, Manifests: store, Prober: prober,
-		IssuerURL: c.IssuerURL, Now: time.Now}
+		Deliveries: store, Notifier: &notify.Sender{Client: guarded.Client()}, IssuerURL: c.IssuerURL, Now: time.Now}
 	srv := &httpapi.Server{Hub: h, Logger: logger}
 	if verifier != nil {
 		srv.Verifier = verifier
@@ -166,6 +168,8 @@ var (
 	_ hub.InstallationStore = (*dynamo.Store)(nil)
 	_ hub.ClientStore       = (*dynamo.Store)(nil)
 	_ hub.ManifestStore     = (*dynamo.Store)(nil)
+	_ hub.DeliveryStore     = (*dynamo.Store)(nil)
+	_ hub.DeliverySender    = (*notify.Sender)(nil)
 	_ hub.Prober            = (*probe.Prober)(nil)
 )
 

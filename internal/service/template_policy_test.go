@@ -89,7 +89,7 @@ var wantPolicies = map[string]map[string][]string{
 		"dynamodb:PutItem":    {resTable},
 		"dynamodb:DeleteItem": {resTable},
 		// ListApps (CO#company) and the review queue (STATUS#review);
-		// AppExtensions (APP#id) for manifests.
+		// AppExtensions (APP#id) for manifests; ListDeliveries (DLV#company#app).
 		"dynamodb:Query":                {resTable, resGSI1},
 		"secretsmanager:GetSecretValue": {resSecret},
 	},
