@@ -149,7 +149,7 @@ func deliveryItem(d *devhub.Delivery) map[string]types.AttributeValue {
 	item := map[string]types.AttributeValue{
 		attrPK: str(deliveryPK(d.OwnerCompanyID, d.AppID)), attrSK: str(d.ID), "type": str(typeDelivery),
 		"owner_company_id": str(d.OwnerCompanyID),
-		"version": num(int64(d.Version)), "write_id": str(d.WriteID),
+		"version":          num(int64(d.Version)), "write_id": str(d.WriteID),
 		"id": str(d.ID), "app_id": str(d.AppID), "installation_id": str(d.InstallationID),
 		"client_id": str(d.ClientID), "company_id": str(d.CompanyID), "user_id": str(d.UserID),
 		"event": str(d.Event), "ended_at": at(d.EndedAt), "source_id": str(d.SourceID),
