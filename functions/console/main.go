@@ -18,6 +18,7 @@ import (
 	"github.com/devhub-oss/devhub/internal/dynamo"
 	"github.com/devhub-oss/devhub/internal/httpapi"
 	"github.com/devhub-oss/devhub/internal/hub"
+	"github.com/devhub-oss/devhub/internal/jsonschema"
 	"github.com/devhub-oss/devhub/internal/probe"
 	"github.com/devhub-oss/devhub/internal/service"
 )
@@ -42,7 +43,8 @@ func main() {
 	if err != nil {
 		fail(logger, err)
 	}
-	h := &hub.Hub{Apps: store, Extensions: store, Installations: store, Clients: store,
+	h := &hub.Hub{Apps: store, Extensions: store, Installations: store, Clients: store, Manifests: store,
+		Schemas: jsonschema.New(), // the App manifest tab checks extension documents
 		Prober: probe.New(probe.Options{}), IssuerURL: cfg.IssuerURL, Now: time.Now}
 	c := console.New(console.Options{Hub: h, Verifier: verifier, CSRFKeys: console.CSRFKeysFrom(keys.Current),
 		LoginURL: os.Getenv("LOGIN_URL"), Logger: logger, RequestID: httpapi.RequestID})

@@ -231,7 +231,7 @@ func errText(err error) string {
 
 func tabTitle(tab string) string {
 	return map[string]string{tabBasic: TabBasicInfo, tabOAuth: TabOAuth, tabExt: TabExtensions,
-		tabGeneral: TabGeneralInfo, tabReview: TabReview}[tab]
+		tabGeneral: TabGeneralInfo, tabReview: TabReview, tabManifest: TabManifest}[tab]
 }
 
 // fieldTab is where field is edited: the error summary links there when it
@@ -525,9 +525,9 @@ func (p *appPage) Path(suffix string) string { return "/hub/apps/" + p.App.ID + 
 // Tabs are the app's tabs, in order.
 func (p *appPage) Tabs() []string {
 	if p.App.Type == devhub.AppPublic {
-		return []string{tabBasic, tabOAuth, tabExt, tabGeneral, tabReview}
+		return []string{tabBasic, tabOAuth, tabExt, tabGeneral, tabReview, tabManifest}
 	}
-	return []string{tabBasic, tabOAuth, tabExt}
+	return []string{tabBasic, tabOAuth, tabExt, tabManifest}
 }
 
 // FormTab reports whether the tab has one form the header's Save submits.

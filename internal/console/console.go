@@ -115,6 +115,7 @@ func (c *Console) Routes() []Route {
 	}
 	rs = append(rs, c.hubRoutes()...)
 	rs = append(rs, c.extensionRoutes()...)
+	rs = append(rs, c.manifestRoutes()...)
 	return rs
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/devhub-oss/devhub/internal/dynamo"
 	"github.com/devhub-oss/devhub/internal/dynamo/dynamotest"
 	"github.com/devhub-oss/devhub/internal/hub"
+	"github.com/devhub-oss/devhub/internal/jsonschema"
 	"github.com/devhub-oss/devhub/internal/testprobe"
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -61,7 +62,7 @@ func newEnv(t testing.TB, opts ...envOptions) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.hub = &hub.Hub{Apps: e.store, Extensions: e.store, Installations: e.store, Clients: e.store,
+	e.hub = &hub.Hub{Apps: e.store, Extensions: e.store, Installations: e.store, Clients: e.store, Manifests: e.store, Schemas: jsonschema.New(),
 		Prober: testprobe.New(t, e.cb), Now: time.Now}
 	e.console = console.New(console.Options{Hub: e.hub, Verifier: v, CSRFKeys: console.CSRFKeysFrom(auth.StaticKeys(testSecret).Current),
 		LoginURL: o.loginURL, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})

@@ -23,6 +23,8 @@ type Hub interface {
 	InstallLink(ctx context.Context, id devhub.Identity, appID string) (string, error)
 	InstallTest(ctx context.Context, id devhub.Identity, appID string) (string, error)
 	ReviewApp(ctx context.Context, id devhub.Identity, appID string) (*devhub.App, []*devhub.Extension, error)
+	ExportManifest(ctx context.Context, id devhub.Identity, appID string) (*devhub.Manifest, int, error)
+	ApplyManifest(ctx context.Context, id devhub.Identity, appID string, m *devhub.Manifest, in hub.ApplyManifestInput) (*hub.ManifestResult, error)
 }
 
 var _ Hub = (*hub.Hub)(nil)

@@ -23,18 +23,20 @@ type Page struct {
 const noticeCookie = "devhub_notice"
 
 var notices = map[string]string{
-	"created":     "App saved. Its client ID and client secret are below.",
-	"saved":       "Your changes are saved.",
-	"held":        "Saved. Changes to the callback URL, scopes or installation URL wait for review: see the Review tab.",
-	"live":        "The app is live. Share its installation link to let other companies install it.",
-	"review":      "Sent to review. A marketplace reviewer will approve or reject it.",
-	"changes":     "Changes sent to review.",
-	"approved":    "Approved.",
-	"rejected":    "Rejected. The developer sees your reason.",
-	"published":   "Published: the app is listed in the marketplace.",
-	"unpublished": "Unpublished: the app is hidden from the marketplace. Nobody was uninstalled.",
-	"deleted":     "App deleted. It is being uninstalled from every company that had it.",
-	"rotated":     "A new client secret was created. The previous one keeps working until the time shown below.",
+	"created":            "App saved. Its client ID and client secret are below.",
+	"saved":              "Your changes are saved.",
+	"held":               "Saved. Changes to the callback URL, scopes or installation URL wait for review: see the Review tab.",
+	"live":               "The app is live. Share its installation link to let other companies install it.",
+	"review":             "Sent to review. A marketplace reviewer will approve or reject it.",
+	"changes":            "Changes sent to review.",
+	"approved":           "Approved.",
+	"rejected":           "Rejected. The developer sees your reason.",
+	"published":          "Published: the app is listed in the marketplace.",
+	"unpublished":        "Unpublished: the app is hidden from the marketplace. Nobody was uninstalled.",
+	"deleted":            "App deleted. It is being uninstalled from every company that had it.",
+	"rotated":            "A new client secret was created. The previous one keeps working until the time shown below.",
+	"manifest-applied":   "The manifest is applied: the app matches it.",
+	"manifest-unchanged": "The manifest already matched the app: nothing changed.",
 }
 
 // redirect ends a successful POST: 303 to target, with a one-time notice.

@@ -24,6 +24,8 @@ const (
 	TextUnpublish        = "Unpublish"
 	TextDeleteApp        = "Delete app"
 	TextSave             = "Save"
+	TextPreviewChanges   = "Preview changes"
+	TextApplyManifest    = "Apply"
 	TextCloseSettings    = "Close app settings"
 	TextReason           = "Reason"
 	TextDeleteWarning    = "The app will be uninstalled from every company that has it. This cannot be undone."
@@ -41,6 +43,7 @@ const (
 	TabExtensions  = "App extensions"
 	TabGeneralInfo = "General info"
 	TabReview      = "Review"
+	TabManifest    = "App manifest"
 
 	LabelAppName         = "App name"
 	LabelCallbackURL     = "Callback URL"

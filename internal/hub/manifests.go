@@ -2,6 +2,7 @@ package hub
 
 import (
 	"context"
+	"errors"
 
 	"github.com/devhub-oss/devhub/internal/devhub"
 )
@@ -23,6 +24,10 @@ type ManifestStore interface {
 	CreateManifestApp(ctx context.Context, a *devhub.App, exts []*devhub.Extension, rec *devhub.Idempotency) (*devhub.Idempotency, error)
 }
 
+// errNotWired is a composition root's fault: the manifest use cases need
+// the store and the schema checker.
+var errNotWired = errors.New("hub: manifests need Hub.Manifests and Hub.Schemas")
+
 // ExportManifest returns one of the caller's apps and its extensions as a
 // manifest (no ids, no secrets: jwt_secret_set instead), and the app's
 // version (its ETag): one Query. On an approved public app the manifest
@@ -37,6 +42,9 @@ func (h *Hub) ExportManifest(ctx context.Context, id devhub.Identity, appID stri
 }
 
 func (h *Hub) appExtensions(ctx context.Context, id devhub.Identity, appID string) (*devhub.App, []*devhub.Extension, error) {
+	if h.Manifests == nil || h.Schemas == nil {
+		return nil, nil, errNotWired
+	}
 	if err := id.CanDevelop(); err != nil {
 		return nil, nil, err
 	}
@@ -115,6 +123,9 @@ type ManifestApp struct {
 // returns (nil, its answer, nil). Errors: EFORBIDDEN, EMALFORMED (the key),
 // EINVALID (a rule; the key reused for another request), ECONFLICT (a limit).
 func (h *Hub) CreateManifestApp(ctx context.Context, id devhub.Identity, m *devhub.Manifest, idem Idempotency[*ManifestApp]) (*ManifestApp, *Answer, error) {
+	if h.Manifests == nil || h.Schemas == nil {
+		return nil, nil, errNotWired
+	}
 	if err := id.CanDevelop(); err != nil {
 		return nil, nil, err
 	}
@@ -151,6 +162,9 @@ func (h *Hub) ValidateManifest(ctx context.Context, id devhub.Identity, appID st
 		return nil, err
 	}
 	if appID == "" {
+		if h.Schemas == nil {
+			return nil, errNotWired
+		}
 		_, _, plan, err := devhub.NewManifestApp(m, id, h.Schemas, h.Now())
 		return plan, err
 	}
