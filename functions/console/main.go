@@ -45,7 +45,7 @@ func main() {
 	}
 	h := &hub.Hub{Apps: store, Extensions: store, Installations: store, Clients: store, Manifests: store,
 		Schemas: jsonschema.New(), // the App manifest tab checks extension documents
-		Prober: probe.New(probe.Options{}), IssuerURL: cfg.IssuerURL, Now: time.Now}
+		Prober:  probe.New(probe.Options{}), IssuerURL: cfg.IssuerURL, Now: time.Now}
 	c := console.New(console.Options{Hub: h, Verifier: verifier, CSRFKeys: console.CSRFKeysFrom(keys.Current),
 		LoginURL: os.Getenv("LOGIN_URL"), Logger: logger, RequestID: httpapi.RequestID})
 	lambda.Start(service.LambdaHandler(c.Handler(c.Routes()), cfg.BasePath))
