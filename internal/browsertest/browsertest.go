@@ -51,6 +51,10 @@ type Options struct {
 	// NoScreenshots skips the screenshots of Check (a second run of the
 	// same pages, e.g. without JavaScript).
 	NoScreenshots bool
+	// IgnoreCertificateErrors lets the browser open https pages whose CA it
+	// does not know: the local runner's sample app (its CA is made under
+	// .local/ and trusted by the runner only).
+	IgnoreCertificateErrors bool
 	// Shots names the folder (under build/screenshots of the module root)
 	// that screenshots go to; "" takes the test's name.
 	Shots string
@@ -102,6 +106,9 @@ func Start(t testing.TB, o Options) *Browser {
 		chromedp.UserDataDir(dir),
 		chromedp.WindowSize(1280, 800),
 	}
+	if o.IgnoreCertificateErrors {
+		opts = append(opts, chromedp.IgnoreCertErrors)
+	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(actx)
 	b := &Browser{t: t, ctx: ctx, noJS: o.NoJavaScript, noShots: o.NoScreenshots}
@@ -112,9 +119,10 @@ func Start(t testing.TB, o Options) *Browser {
 	_ = chromedp.Listen(ctx, func(ev any) {
 		switch e := ev.(type) {
 		case *log.EventEntryAdded:
-			// A refused form answers 4xx on purpose: network errors count
-			// only for what a page loads (static assets, icons).
-			if e.Entry.Source == log.EntrySourceNetwork && !strings.Contains(e.Entry.URL, "/static/") && !strings.Contains(e.Entry.URL, "favicon") {
+			// A refused form answers 4xx on purpose, and the browser guesses
+			// /favicon.ico for pages that name no icon: network errors count
+			// only for what a page itself loads from /static/.
+			if e.Entry.Source == log.EntrySourceNetwork && !strings.Contains(e.Entry.URL, "/static/") {
 				return
 			}
 			if e.Entry.Level == log.EntryLevelError || strings.Contains(e.Entry.Text, "Content Security Policy") {
@@ -539,5 +547,18 @@ func (b *Browser) Check(name string) {
 	}
 	if !b.noShots {
 		b.Screenshot(name)
+	}
+}
+
+// WaitText waits (up to 5 s) until the page's text contains s: for what a
+// script writes after a click that loads no page.
+func (b *Browser) WaitText(s string) {
+	b.t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(b.Text(), s) {
+		if time.Now().After(deadline) {
+			b.t.Fatalf("no %q at %s after 5 s; the page says:\n%s", s, b.URL(), b.Text())
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

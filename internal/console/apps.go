@@ -51,15 +51,17 @@ func (c *Console) hubRoutes() []Route {
 	}
 }
 
-// dashboardLimit is how many apps the dashboard lists: one Query.
-const dashboardLimit = 100
+// DashboardLimit is how many apps a dashboard page lists ("More apps"
+// pages on): one Query, and a full page within the 40 KB budget of a page
+// (TestBudgets: ~830 bytes a row).
+const DashboardLimit = 40
 
 func (c *Console) dashboard(w http.ResponseWriter, r *http.Request) error {
 	s := sessionOf(r)
 	if err := developer(s); err != nil {
 		return err
 	}
-	page, err := c.hub.ListApps(r.Context(), s.Identity, hub.PageRequest{Limit: dashboardLimit, Cursor: r.URL.Query().Get("cursor")})
+	page, err := c.hub.ListApps(r.Context(), s.Identity, hub.PageRequest{Limit: DashboardLimit, Cursor: r.URL.Query().Get("cursor")})
 	if err != nil {
 		return err
 	}

@@ -10,7 +10,7 @@ import (
 // reviewQueue lists every company's apps waiting for a reviewer: one Query.
 func (c *Console) reviewQueue(w http.ResponseWriter, r *http.Request) error {
 	s := sessionOf(r)
-	page, err := c.hub.ReviewQueue(r.Context(), s.Identity, hub.PageRequest{Limit: dashboardLimit, Cursor: r.URL.Query().Get("cursor")})
+	page, err := c.hub.ReviewQueue(r.Context(), s.Identity, hub.PageRequest{Limit: DashboardLimit, Cursor: r.URL.Query().Get("cursor")})
 	if err != nil {
 		return err
 	}
