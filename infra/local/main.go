@@ -27,7 +27,6 @@ import (
 	"github.com/devhub-oss/devhub/internal/httpapi"
 	"github.com/devhub-oss/devhub/internal/jsonschema"
 	"github.com/devhub-oss/devhub/internal/oauth"
-	"github.com/devhub-oss/devhub/internal/probe"
 	"github.com/devhub-oss/devhub/internal/service"
 )
 
@@ -68,6 +67,14 @@ func run(ctx context.Context, out io.Writer) error {
 		return err
 	}
 	logger := service.NewLogger(cfg.LogLevel)
+	sample, err := startSampleApp(dir, cfg.IssuerURL, logger)
+	if err != nil {
+		return err
+	}
+	defer sample.stop(context.Background())
+	// The prober may reach the sample app (its CA, its host:port), here only.
+	po := sample.proberOptions(cfg.ProbeAllowedHosts)
+	cfg.ProbeAllowedHosts, cfg.ProbeRootCAs = po.AllowedHosts, po.RootCAs
 	srv, store, err := service.NewServer(ctx, cfg, logger)
 	if err != nil {
 		return err
@@ -78,17 +85,11 @@ func run(ctx context.Context, out io.Writer) error {
 	if err := store.EnsureTable(ctx); err != nil {
 		return err
 	}
-	sample, err := startSampleApp(dir, cfg.IssuerURL, logger)
-	if err != nil {
-		return err
-	}
-	defer sample.stop(context.Background())
-	// The prober may reach the sample app (its CA, its host:port), here only.
 	hint := ""
 	if sample != nil {
 		hint = sample.base + sampleapp.PathOtherCallback
 	}
-	srv.Hub.Prober = &hintingProber{p: probe.New(sample.proberOptions(cfg.ProbeAllowedHosts)), logger: logger, sample: hint}
+	srv.Hub.Prober = &hintingProber{next: srv.Hub.Prober, logger: logger, sample: hint}
 	groups := [][]httpapi.Route{httpapi.HealthRoutes()}
 	for _, g := range srv.FunctionRoutes() {
 		groups = append(groups, g)

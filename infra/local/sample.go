@@ -19,6 +19,7 @@ import (
 
 	"github.com/devhub-oss/devhub/infra/sampleapp"
 	"github.com/devhub-oss/devhub/internal/devhub"
+	"github.com/devhub-oss/devhub/internal/hub"
 	"github.com/devhub-oss/devhub/internal/probe"
 )
 
@@ -82,13 +83,13 @@ func (sa *sampleApp) proberOptions(allowed []string) probe.Options {
 
 // hintingProber logs how a local not_allowed refusal is fixed.
 type hintingProber struct {
-	p      *probe.Prober
+	next   hub.Prober
 	logger *slog.Logger
 	sample string // the sample app's callback for any app, "" when off
 }
 
 func (h *hintingProber) CheckCallback(ctx context.Context, rawURL string) (devhub.CallbackHealth, time.Duration) {
-	health, d := h.p.CheckCallback(ctx, rawURL)
+	health, d := h.next.CheckCallback(ctx, rawURL)
 	// The category is the first word of every probe error.
 	if strings.HasPrefix(health.Error, string(probe.NotAllowed)+":") {
 		hint := "locally, use the sample app's callback " + h.sample + " (it answers the probe), or list the host:port in PROBE_ALLOWED_HOSTS"

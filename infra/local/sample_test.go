@@ -219,7 +219,7 @@ func TestSampleApp(t *testing.T) {
 // the sample app and PROBE_ALLOWED_HOSTS.
 func TestHintingProber(t *testing.T) {
 	var buf bytes.Buffer
-	h := &hintingProber{p: probe.New(probe.Options{}), logger: slog.New(slog.NewTextHandler(&buf, nil)), sample: "https://127.0.0.1:3443/callback"}
+	h := &hintingProber{next: probe.New(probe.Options{}), logger: slog.New(slog.NewTextHandler(&buf, nil)), sample: "https://127.0.0.1:3443/callback"}
 	if hl, _ := h.CheckCallback(context.Background(), "https://127.0.0.1/cb"); hl.OK || !strings.HasPrefix(hl.Error, "not_allowed: ") {
 		t.Fatalf("CheckCallback = %+v", hl)
 	}

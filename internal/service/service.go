@@ -7,6 +7,7 @@ package service
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -51,7 +52,11 @@ type Config struct {
 	// ProbeAllowedHosts (PROBE_ALLOWED_HOSTS, host:port list) may be probed
 	// although private or loopback: local runs and tests only.
 	ProbeAllowedHosts []string
-	LogLevel          slog.Level
+	// ProbeRootCAs, when set, are the roots the callback prober trusts
+	// instead of the system's (the local runner adds its sample app's CA).
+	// Not from the environment.
+	ProbeRootCAs *x509.CertPool
+	LogLevel     slog.Level
 }
 
 // ConfigFromEnv reads Config; it fails when a required variable is missing.
@@ -150,7 +155,7 @@ func NewServer(ctx context.Context, c Config, logger *slog.Logger, dbOpts ...fun
 	store := dynamo.New(db, c.TableName)
 	// Schemas is left to the functions that check extension documents, so
 	// that the others do not link the JSON Schema compiler.
-	guarded := probe.New(probe.Options{AllowedHosts: c.ProbeAllowedHosts})
+	guarded := probe.New(probe.Options{AllowedHosts: c.ProbeAllowedHosts, RootCAs: c.ProbeRootCAs})
 	prober := countingProber{prober: guarded, metrics: metrics.FromEnv()}
 	h := &hub.Hub{Apps: store, Extensions: store, Installations: store, Clients: store, Manifests: store, Prober: prober,
 		Deliveries: store, Notifier: &notify.Sender{Client: guarded.Client()}, IssuerURL: c.IssuerURL, Now: time.Now}
