@@ -52,7 +52,8 @@ type Config struct {
 	// ProbeAllowedHosts (PROBE_ALLOWED_HOSTS, host:port list) may be probed
 	// although private or loopback: local runs and tests only.
 	ProbeAllowedHosts []string
-	// ProbeRootCAs, when set, are the roots the callback prober trusts
+	// ProbeRootCAs, when set, are the roots the guarded client (callback
+	// probe, redeliveries) trusts
 	// instead of the system's (the local runner adds its sample app's CA).
 	// Not from the environment.
 	ProbeRootCAs *x509.CertPool
