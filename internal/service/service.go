@@ -53,9 +53,8 @@ type Config struct {
 	// although private or loopback: local runs and tests only.
 	ProbeAllowedHosts []string
 	// ProbeRootCAs, when set, are the roots the guarded client (callback
-	// probe, redeliveries) trusts
-	// instead of the system's (the local runner adds its sample app's CA).
-	// Not from the environment.
+	// probe, redeliveries) trusts instead of the system's (the local runner
+	// adds its sample app's CA). Not from the environment.
 	ProbeRootCAs *x509.CertPool
 	LogLevel     slog.Level
 }
