@@ -48,7 +48,11 @@ func NewEventBridgePublisher(bus string) (*EventBridgePublisher, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &EventBridgePublisher{Client: eventbridge.New(eventbridge.Options{Region: region, Credentials: creds}), Bus: bus}, nil
+	o := eventbridge.Options{Region: region, Credentials: creds}
+	if ep := os.Getenv("AWS_ENDPOINT_URL_EVENTBRIDGE"); ep != "" {
+		o.BaseEndpoint = aws.String(ep) // the SDK's standard override: moto_server in tests
+	}
+	return &EventBridgePublisher{Client: eventbridge.New(o), Bus: bus}, nil
 }
 
 // putEventsMax is EventBridge's limit of entries per PutEvents.
@@ -127,7 +131,11 @@ func NewSQSSink(queueURL string) (*SQSSink, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &SQSSink{Client: sqs.New(sqs.Options{Region: region, Credentials: creds}), QueueURL: queueURL}, nil
+	o := sqs.Options{Region: region, Credentials: creds}
+	if ep := os.Getenv("AWS_ENDPOINT_URL_SQS"); ep != "" {
+		o.BaseEndpoint = aws.String(ep) // the SDK's standard override: moto_server in tests
+	}
+	return &SQSSink{Client: sqs.New(o), QueueURL: queueURL}, nil
 }
 
 // Send implements FailureSink.
