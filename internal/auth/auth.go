@@ -82,8 +82,8 @@ type VerifierOptions struct {
 	Now      func() time.Time
 }
 
-// minSecretLen is the shortest HS256 secret accepted: 256 bits.
-const minSecretLen = 32
+// MinSecretLen is the shortest HS256 secret accepted: 256 bits.
+const MinSecretLen = 32
 
 // NewVerifier returns a Verifier, or an error when the secret is too short
 // to be safe.
@@ -92,9 +92,11 @@ func NewVerifier(o VerifierOptions) (*Verifier, error) {
 	if keys == nil {
 		keys = staticKeys{o.Secret}
 	}
-	for _, k := range keys.Current() {
-		if len(k) < minSecretLen {
-			return nil, errors.New("auth: the JWT secret (AUTH_JWT_SECRET or the Secrets Manager secret) must be at least 32 bytes")
+	if st, ok := keys.(staticKeys); ok { // a rotating source checks what it reads
+		for _, k := range st {
+			if len(k) < MinSecretLen {
+				return nil, errors.New("auth: the JWT secret (AUTH_JWT_SECRET) must be at least 32 bytes")
+			}
 		}
 	}
 	opts := []jwt.ParserOption{
@@ -211,7 +213,13 @@ func (v *Verifier) Verify(token string) (devhub.Identity, error) {
 	if ok && now.Before(hit.until) {
 		return hit.id, nil
 	}
-	tok, c, err := v.parse(token, v.keys.Current())
+	keys := v.keys.Current()
+	if len(keys) == 0 {
+		// The secret could not be read (Secrets Manager): not the
+		// caller's fault, and it may pass.
+		return devhub.Identity{}, errNoSecret
+	}
+	tok, c, err := v.parse(token, keys)
 	if errors.Is(err, jwt.ErrTokenSignatureInvalid) {
 		// Signed with a secret we do not hold: perhaps rotated since we
 		// last looked.
@@ -242,7 +250,7 @@ func (v *Verifier) Verify(token string) (devhub.Identity, error) {
 func (v *Verifier) parse(token string, keys [][]byte) (*jwt.Token, *Claims, error) {
 	set := jwt.VerificationKeySet{Keys: make([]jwt.VerificationKey, 0, len(keys))}
 	for _, k := range keys {
-		if len(k) >= minSecretLen {
+		if len(k) >= MinSecretLen {
 			set.Keys = append(set.Keys, k)
 		}
 	}
@@ -253,6 +261,8 @@ func (v *Verifier) parse(token string, keys [][]byte) (*jwt.Token, *Claims, erro
 	tok, err := v.parser.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return set, nil })
 	return tok, &c, err
 }
+
+var errNoSecret = devhub.Errorf(devhub.EUNAVAILABLE, "Developer tokens cannot be verified at the moment; retry shortly.")
 
 // IssueToken signs a developer token for id, valid for ttl. It is for local
 // runs and tests: in production the platform's identity service issues them.

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+	"github.com/devhub-oss/devhub/internal/auth"
 )
 
 // Defaults of JWTSecrets.
@@ -42,9 +43,12 @@ type GetSecretValueFunc func(context.Context, *secretsmanager.GetSecretValueInpu
 // JWTSecrets is the developer-token secret read at runtime from Secrets
 // Manager (AUTH_JWT_SECRET_ID): never from the environment, so that
 // lambda:GetFunctionConfiguration does not reveal it and a rotation needs no
-// redeploy. It is read once per container (Load, at init), then again by
-// the first request after Refresh, or when a token's signature matches no
-// secret held (Renew, at most every RenewGap). While the current version is
+// redeploy. It is read once per container (Prefetch starts the read during
+// init without waiting for it, so init stays as short as without it; the
+// first request waits for it), then again by the first request after
+// Refresh, or when a token's signature matches no secret held (Renew, at
+// most every RenewGap). Until a read succeeded, Current is empty and the
+// verifier answers 503. While the current version is
 // younger than Grace, the previous one (AWSPREVIOUS) verifies too. A failed
 // read keeps the secrets held: a Secrets Manager outage does not log
 // everyone out. It implements auth.KeySource and is safe for concurrent use.
@@ -59,6 +63,8 @@ type JWTSecrets struct {
 
 	mu  sync.Mutex // one read at a time
 	cur atomic.Pointer[secretSet]
+	// ready is closed when Prefetch's read ended (nil: no Prefetch).
+	ready chan struct{}
 	// Fetches counts GetSecretValue calls (tests, the cold-start figures).
 	Fetches atomic.Int64
 }
@@ -100,12 +106,33 @@ func NewSecretsClient() (*secretsmanager.Client, error) {
 	return secretsmanager.New(o), nil
 }
 
-// Load reads the secrets; an error means none are held (fail the init).
+// Load reads the secrets now; an error means none are held.
 func (s *JWTSecrets) Load(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.fetch(ctx)
 }
+
+// Prefetch starts the first read in the background (bounded by
+// firstFetchTimeout) and returns at once; Current waits for it. A failed
+// read is logged at error level; the next request tries again.
+func (s *JWTSecrets) Prefetch() {
+	s.ready = make(chan struct{})
+	s.mu.Lock() // held until the read ends: Current's TryLock fails meanwhile
+	go func() {
+		defer close(s.ready)
+		defer s.mu.Unlock()
+		ctx, cancel := context.WithTimeout(context.Background(), firstFetchTimeout)
+		defer cancel()
+		if err := s.fetch(ctx); err != nil {
+			s.logger().Error("JWT secret unreadable: developer tokens cannot be verified", slog.String("error", err.Error()))
+		}
+	}()
+}
+
+// firstFetchTimeout bounds the first read, which every request of a new
+// container waits for.
+const firstFetchTimeout = 5 * time.Second
 
 // fetch reads AWSCURRENT, and AWSPREVIOUS while the current version is in
 // its grace period (reusing the previous value already held when the
@@ -119,6 +146,9 @@ func (s *JWTSecrets) fetch(ctx context.Context) error {
 	}
 	if out.SecretString == nil || *out.SecretString == "" {
 		return fmt.Errorf("%w: %s", ErrSecretMissing, s.SecretID)
+	}
+	if len(*out.SecretString) < auth.MinSecretLen {
+		return fmt.Errorf("JWT secret %s: shorter than %d bytes", s.SecretID, auth.MinSecretLen)
 	}
 	next := &secretSet{current: []byte(*out.SecretString), version: aws.ToString(out.VersionId), fetched: now}
 	if created := aws.ToTime(out.CreatedDate); !created.IsZero() && now.Before(created.Add(s.Grace)) {
@@ -167,7 +197,21 @@ func (s *JWTSecrets) logger() *slog.Logger {
 func (s *JWTSecrets) Current() [][]byte {
 	set := s.cur.Load()
 	if set == nil {
-		return nil
+		if s.ready != nil {
+			<-s.ready // the first read, started at init
+		}
+		s.mu.Lock()
+		if s.cur.Load() == nil { // it failed: try once more, now
+			ctx, cancel := context.WithTimeout(context.Background(), secretFetchTimeout)
+			if err := s.fetch(ctx); err != nil {
+				s.logger().Error("JWT secret unreadable: developer tokens cannot be verified", slog.String("error", err.Error()))
+			}
+			cancel()
+		}
+		s.mu.Unlock()
+		if set = s.cur.Load(); set == nil {
+			return nil
+		}
 	}
 	if s.now().Sub(set.fetched) >= s.Refresh && s.mu.TryLock() {
 		if set = s.cur.Load(); s.now().Sub(set.fetched) >= s.Refresh {
@@ -186,7 +230,7 @@ func (s *JWTSecrets) Renew() [][]byte {
 	defer s.mu.Unlock()
 	set := s.cur.Load()
 	if set == nil || s.now().Sub(set.fetched) < s.RenewGap {
-		return nil
+		return nil // none held: Current already tried
 	}
 	if !s.refreshLocked() {
 		return nil

@@ -232,10 +232,34 @@ func TestLambdaSecretFromSecretsManager(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	if n := cfg.JWTKeySource.(*service.JWTSecrets).Fetches.Load(); n != 2 {
+		// current, and previous (none) as the secret is new: at init only
+		t.Errorf("%d reads of the secret for init and one request, want 2", n)
+	}
+
+	// A secret that cannot be read: init does not wait for it (nor fail),
+	// requests answer 503 (not 401: the caller is not at fault), and each
+	// tries again.
 	t.Setenv("AUTH_JWT_SECRET_ID", name+"-missing")
 	cfg, _ = service.ConfigFromEnv()
-	if _, err := cfg.JWTKeys(ctx, nil); err == nil {
-		t.Error("init with a missing secret succeeded")
+	if cfg.JWTKeySource, err = cfg.JWTKeys(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	srv, _, err = service.NewServer(ctx, cfg, service.NewLogger(cfg.LogLevel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h = service.LambdaHandler(srv.Handler(srv.FunctionRoutes()["apps"]), "")
+	res, err = h(ctx, loadEvent(t, "apps-list.json", placeholderApp))
+	if err != nil || res.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("missing secret: got %d %s, %v; want 503", res.StatusCode, res.Body, err)
+	}
+	if _, err := sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(name + "-missing"), SecretString: aws.String(service.DevJWTSecret)}); err != nil {
+		t.Fatal(err)
+	}
+	res, err = h(ctx, loadEvent(t, "apps-list.json", placeholderApp))
+	if err != nil || res.StatusCode != http.StatusOK {
+		t.Errorf("once the secret exists: got %d %s, %v; want 200", res.StatusCode, res.Body, err)
 	}
 	t.Setenv("AUTH_JWT_SECRET_ID", "")
 	cfg, _ = service.ConfigFromEnv()

@@ -95,8 +95,8 @@ func ConfigFromEnv() (Config, error) {
 }
 
 // JWTKeys returns the developer-token secrets: AUTH_JWT_SECRET when set,
-// else the Secrets Manager secret AUTH_JWT_SECRET_ID, read now (once per
-// container: call it at init).
+// else the Secrets Manager secret AUTH_JWT_SECRET_ID, whose first read it
+// starts (once per container: call it at init; see JWTSecrets.Prefetch).
 func (c Config) JWTKeys(ctx context.Context, logger *slog.Logger) (auth.KeySource, error) {
 	switch {
 	case len(c.JWTSecret) > 0:
@@ -110,11 +110,7 @@ func (c Config) JWTKeys(ctx context.Context, logger *slog.Logger) (auth.KeySourc
 	}
 	s := NewJWTSecrets(client.GetSecretValue, c.JWTSecretID, logger)
 	s.Grace = c.JWTSecretGrace
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	if err := s.Load(ctx); err != nil {
-		return nil, err
-	}
+	s.Prefetch()
 	return s, nil
 }
 
