@@ -4,7 +4,6 @@ import (
 	"context"
 	"net"
 	"testing"
-	"time"
 )
 
 func TestCheckURLAccepts(t *testing.T) {
@@ -53,21 +52,16 @@ func benchProber(tb testing.TB) *Prober {
 	})
 }
 
-// A static refusal must cost well under a millisecond: it is what an
-// attacker can make us do for free.
-func TestStaticRefusalUnderOneMillisecond(t *testing.T) {
+// A static refusal never reaches the resolver or the dialer (benchProber
+// fails the test on any dial). What it costs is what an attacker can make us
+// spend for free: BenchmarkRefuseHostile measures it (well under 1 µs), not a
+// timed test.
+func TestStaticRefusalNeverDials(t *testing.T) {
 	p := benchProber(t)
 	ctx := context.Background()
 	for _, u := range staticHostileURLs(t) {
-		const n = 200
-		start := time.Now()
-		for range n {
-			if r := p.Probe(ctx, u); r.Error != ErrNotAllowed.Error() {
-				t.Fatalf("Probe(%q) = %+v, want refused", u, r)
-			}
-		}
-		if avg := time.Since(start) / n; avg >= time.Millisecond {
-			t.Errorf("refusing %q took %v on average, want < 1ms", u, avg)
+		if r := p.Probe(ctx, u); r.Error != ErrNotAllowed.Error() {
+			t.Fatalf("Probe(%q) = %+v, want refused", u, r)
 		}
 	}
 }

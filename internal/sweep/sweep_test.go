@@ -176,15 +176,19 @@ func TestSweepDeadline(t *testing.T) {
 		}
 	})
 	t.Run("StopsAndResumes", func(t *testing.T) {
-		ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+		// 12 probes of 200 ms each need 2.4 s; 2 s may start them. The last
+		// one ends about a second before the deadline, room enough on a
+		// loaded machine.
+		const deadline = 3 * time.Second
+		ctx, cancel := context.WithTimeout(context.Background(), deadline)
 		defer cancel()
-		sw := &sweep.Sweeper{Store: store, Prober: prober, Concurrency: 1, Reserve: 500 * time.Millisecond, PageSize: 5}
+		sw := &sweep.Sweeper{Store: store, Prober: prober, Concurrency: 1, Reserve: time.Second, PageSize: 5}
 		start := time.Now()
 		st, err := sw.Run(ctx)
 		if err != nil || !st.Stopped || st.Probed == 0 || st.Probed >= 12 || st.Stored != st.Probed || st.Errors != 0 {
 			t.Errorf("got %+v, %v; want some probed and stored, then a stop", st, err)
 		}
-		if d := time.Since(start); d > 1500*time.Millisecond {
+		if d := time.Since(start); d > deadline {
 			t.Errorf("ran %s, past its deadline", d)
 		}
 		rest, err := (&sweep.Sweeper{Store: store, Prober: prober}).Run(context.Background())
