@@ -498,14 +498,20 @@ func (c *Console) deleteApp(w http.ResponseWriter, r *http.Request) error {
 
 // view is what every page of a session needs to build its forms.
 type view struct {
-	c *Console
-	s *Session
+	c   *Console
+	s   *Session
+	mac *csrfSigner // one keyed HMAC for every form of the page
 }
 
-func (c *Console) view(s *Session) view { return view{c: c, s: s} }
+func (c *Console) view(s *Session) view { return view{c: c, s: s, mac: &csrfSigner{}} }
 
 // Token is the CSRF token of a form posting to action.
-func (v view) Token(action string) string { return v.c.CSRFToken(v.s, action) }
+func (v view) Token(action string) string {
+	if v.mac == nil {
+		return v.c.CSRFToken(v.s, action)
+	}
+	return v.mac.sign(v.c, v.s, action)
+}
 
 // appPage is one app settings tab.
 type appPage struct {

@@ -232,3 +232,20 @@ func TestOtherCompany(t *testing.T) {
 		t.Fatalf("another company's POST changed the app: %+v %v", got, err)
 	}
 }
+
+// TestCSRFKeyRotation: a form signed before the secret rotated still posts
+// while the old secret is among the current ones, and not after.
+func TestCSRFKeyRotation(t *testing.T) {
+	secrets := [][]byte{[]byte("old-secret")}
+	keys := console.CSRFKeysFrom(func() [][]byte { return secrets })
+	old := keys()[0]
+	secrets = [][]byte{[]byte("new-secret"), []byte("old-secret")}
+	got := keys()
+	if len(got) != 2 || string(got[1]) != string(old) || string(got[0]) == string(old) {
+		t.Fatalf("keys after rotation: %x, want [new, %x]", got, old)
+	}
+	secrets = [][]byte{[]byte("new-secret")}
+	if got := keys(); len(got) != 1 || string(got[0]) == string(old) {
+		t.Fatalf("keys after the grace period: %x", got)
+	}
+}

@@ -1,14 +1,18 @@
 package console
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
+	"hash"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
+	"sync"
 
 	"github.com/devhub-oss/devhub/internal/devhub"
 )
@@ -100,6 +104,28 @@ func csrfMAC(key []byte, s *Session, action string) string {
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:24])
 }
 
+// csrfSigner signs the CSRF tokens of one page's forms with one keyed
+// HMAC, reset between tokens, instead of a new one per form.
+type csrfSigner struct {
+	h hash.Hash
+}
+
+func (cs *csrfSigner) sign(c *Console, s *Session, action string) string {
+	if cs.h == nil {
+		keys := c.csrfKeys()
+		if len(keys) == 0 {
+			return ""
+		}
+		cs.h = hmac.New(sha256.New, keys[0])
+	}
+	cs.h.Reset()
+	cs.h.Write([]byte(s.bind))
+	cs.h.Write([]byte{0})
+	cs.h.Write([]byte(action))
+	var sum [sha256.Size]byte
+	return base64.RawURLEncoding.EncodeToString(cs.h.Sum(sum[:0])[:24])
+}
+
 // validCSRF reports whether got is the token of s and action under any
 // current key.
 func (c *Console) validCSRF(s *Session, action, got string) bool {
@@ -161,16 +187,25 @@ func urlQueryEscape(s string) string { return url.QueryEscape(s) }
 
 // CSRFKeysFrom derives the keys of the forms' CSRF tokens from the server's
 // JWT secrets (newest first), so that every instance agrees without one
-// more secret, and a CSRF token says nothing about the JWT secret.
+// more secret, and a CSRF token says nothing about the JWT secret. The
+// derivation is remembered until the secrets change: a dashboard signs a
+// token per form.
 func CSRFKeysFrom(secrets func() [][]byte) func() [][]byte {
+	var mu sync.Mutex
+	var from, keys [][]byte
 	return func() [][]byte {
 		cur := secrets()
-		out := make([][]byte, len(cur))
-		for i, s := range cur {
-			m := hmac.New(sha256.New, s)
-			m.Write([]byte("devhub console csrf v1"))
-			out[i] = m.Sum(nil)
+		mu.Lock()
+		defer mu.Unlock()
+		if !slices.EqualFunc(cur, from, bytes.Equal) {
+			out := make([][]byte, len(cur))
+			for i, s := range cur {
+				m := hmac.New(sha256.New, s)
+				m.Write([]byte("devhub console csrf v1"))
+				out[i] = m.Sum(nil)
+			}
+			from, keys = slices.Clone(cur), out
 		}
-		return out
+		return keys
 	}
 }
