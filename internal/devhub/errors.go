@@ -23,6 +23,9 @@ const (
 	EUNAVAILABLE  = "unavailable"  // a dependency is overloaded or down (503)
 )
 
+// EMETHOD: the path exists but does not take the request's method (405).
+const EMETHOD = "method_not_allowed"
+
 // FieldError names one offending field of a request.
 type FieldError struct {
 	Field   string `json:"field"`

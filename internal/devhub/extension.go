@@ -181,7 +181,7 @@ func (e Extension) MarshalJSON() ([]byte, error) {
 	if e.HTTPAuth != nil {
 		out.HTTPAuth = &httpAuthJSON{Username: e.HTTPAuth.Username, PasswordSet: e.HTTPAuth.Password != ""}
 	}
-	return json.Marshal(out)
+	return MarshalJSON(out)
 }
 
 func nonNil(s []string) []string {

@@ -2,7 +2,6 @@ package events
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -13,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/devhub-oss/devhub/internal/devhub"
 )
 
 // EventSource is the EventBridge source of every domain event.
@@ -72,7 +72,7 @@ func (p *EventBridgePublisher) Publish(ctx context.Context, evs []Event) []Publi
 			var bad []PublishFailure
 			sent := make([]int, 0, len(idx))
 			for _, i := range idx {
-				detail, err := json.Marshal(evs[i])
+				detail, err := devhub.MarshalJSON(evs[i])
 				if err != nil {
 					bad = append(bad, PublishFailure{Index: i, Err: err})
 					continue
@@ -140,7 +140,7 @@ func NewSQSSink(queueURL string) (*SQSSink, error) {
 
 // Send implements FailureSink.
 func (s *SQSSink) Send(ctx context.Context, f FailedNotification) error {
-	body, err := json.Marshal(f)
+	body, err := devhub.MarshalJSON(f)
 	if err != nil {
 		return fmt.Errorf("marshal failed notification: %w", err)
 	}

@@ -1,8 +1,8 @@
 package httpapi
 
 import (
-	"encoding/json"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/devhub-oss/devhub/internal/devhub"
@@ -53,18 +53,42 @@ type appView struct {
 	CreatedAt       string                 `json:"created_at"`
 	UpdatedAt       string                 `json:"updated_at"`
 	Version         int                    `json:"version"`
+	Warnings        []string               `json:"warnings"`
 }
 
-// viewApp renders a for its owner, client secret included.
+// viewApp renders a for its owner, client secret included. Arrays are [],
+// never null.
 func viewApp(a *devhub.App) appView {
+	listing := a.Listing
+	listing.ImageURLs = orEmpty(listing.ImageURLs)
 	return appView{
-		ID: a.ID, Type: a.Type, Status: a.Status, Name: a.Name, CallbackURL: a.CallbackURL, Scopes: a.Scopes,
-		InstallationURL: a.InstallationURL, ClientID: a.ClientID, ClientSecret: a.ClientSecret, Listing: a.Listing,
+		ID: a.ID, Type: a.Type, Status: a.Status, Name: a.Name, CallbackURL: a.CallbackURL, Scopes: orEmpty(a.Scopes),
+		InstallationURL: a.InstallationURL, ClientID: a.ClientID, ClientSecret: a.ClientSecret, Listing: listing,
 		TokenRotation: a.RefreshTokenRotation, ReviewFeedback: a.ReviewFeedback,
 		PendingChanges: a.PendingChanges, CallbackHealth: a.CallbackHealth, OwnerCompanyID: a.OwnerCompanyID,
 		CreatedBy: a.CreatedBy, CreatedAt: a.CreatedAt.UTC().Format(time.RFC3339Nano),
-		UpdatedAt: a.UpdatedAt.UTC().Format(time.RFC3339Nano), Version: a.Version,
+		UpdatedAt: a.UpdatedAt.UTC().Format(time.RFC3339Nano), Version: a.Version, Warnings: appWarnings(a),
 	}
+}
+
+// WarningHTTPCallback is the warning of a draft whose callback URL is
+// http://: accepted on a draft, but going live and review need https.
+const WarningHTTPCallback = "callback_url is http://: a draft may keep it, but going live and sending to review need an https:// callback URL"
+
+// appWarnings are what is accepted but will stop the app later.
+func appWarnings(a *devhub.App) []string {
+	w := []string{}
+	if a.Status == devhub.StatusDraft && strings.HasPrefix(strings.ToLower(a.CallbackURL), "http://") {
+		w = append(w, WarningHTTPCallback)
+	}
+	return w
+}
+
+func orEmpty(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }
 
 func writeApp(w http.ResponseWriter, status int, a *devhub.App) error {
@@ -83,7 +107,7 @@ func (s *Server) createApp(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	a, prev, err := s.Hub.CreateApp(r.Context(), id, in, idempotency(r, body, func(a *devhub.App) (hub.Answer, error) {
-		b, err := json.Marshal(viewApp(a))
+		b, err := devhub.MarshalJSON(viewApp(a))
 		return hub.Answer{Status: http.StatusCreated, Location: appLocation(a), Body: b}, err
 	}))
 	if err != nil || prev != nil {
@@ -134,12 +158,14 @@ func (s *Server) listApps(w http.ResponseWriter, r *http.Request) error {
 	return writeAppPage(w, p)
 }
 
-// writeAppPage renders a page of apps as the hub returned them (client
-// secrets only on the caller's own company's apps).
+// writeAppPage renders a page of apps without client secrets: a list is
+// shown and logged more widely than one app, which is where the secret is
+// read (GET /v1/apps/{app_id}).
 func writeAppPage(w http.ResponseWriter, page devhub.Page[*devhub.App]) error {
 	views := make([]appView, len(page.Items))
 	for i, a := range page.Items {
 		views[i] = viewApp(a)
+		views[i].ClientSecret = ""
 	}
 	return writeJSON(w, http.StatusOK, newList(views, page.NextCursor))
 }
@@ -181,8 +207,10 @@ func (s *Server) deleteApp(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	// No body at all reads as {}: the use case then answers that a reason
+	// is required, which says more than "malformed".
 	var req deleteAppRequest
-	if _, err := readJSON(w, r, &req, false); err != nil {
+	if _, err := readJSON(w, r, &req, true); err != nil {
 		return err
 	}
 	if err := s.Hub.DeleteApp(r.Context(), id, r.PathValue("app_id"), hub.DeleteAppInput{Reason: req.Reason, IfMatch: ifMatch(r)}); err != nil {

@@ -18,6 +18,7 @@ var statusByCode = map[string]int{
 	devhub.EPRECONDITION: http.StatusPreconditionFailed,
 	devhub.ETOOLARGE:     http.StatusRequestEntityTooLarge,
 	devhub.EUNSUPPORTED:  http.StatusUnsupportedMediaType,
+	devhub.EMETHOD:       http.StatusMethodNotAllowed,
 	devhub.EINVALID:      http.StatusUnprocessableEntity,
 	devhub.EINTERNAL:     http.StatusInternalServerError,
 	devhub.EUNAVAILABLE:  http.StatusServiceUnavailable,
@@ -32,6 +33,7 @@ var titleByCode = map[string]string{
 	devhub.EPRECONDITION: "Precondition failed",
 	devhub.ETOOLARGE:     "Request body too large",
 	devhub.EUNSUPPORTED:  "Unsupported media type",
+	devhub.EMETHOD:       "Method not allowed",
 	devhub.EINVALID:      "Validation failed",
 	devhub.EINTERNAL:     "Internal error",
 	devhub.EUNAVAILABLE:  "Service unavailable",
@@ -76,7 +78,7 @@ func writeProblem(w http.ResponseWriter, r *http.Request, err error) {
 	if status == http.StatusServiceUnavailable {
 		w.Header().Set("Retry-After", RetryAfterSeconds)
 	}
-	body, _ := json.Marshal(p)
+	body, _ := devhub.MarshalJSON(p)
 	if ext := devhub.ErrorExtensions(err); len(ext) > 0 && status < 500 {
 		body = withMembers(body, ext)
 	}
@@ -97,7 +99,7 @@ func withMembers(doc []byte, ext map[string]any) []byte {
 			m[k] = v
 		}
 	}
-	out, err := json.Marshal(m)
+	out, err := devhub.MarshalJSON(m)
 	if err != nil {
 		return doc
 	}

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
@@ -57,7 +56,7 @@ func (s *Server) holdExtension(w http.ResponseWriter, r *http.Request, company, 
 	}
 	res := pendingWrite{PendingExtension: *op, AppVersion: nextApp.Version}
 	if rec != nil { // a held create remembers its answer, as a created one does
-		if rec.Body, err = json.Marshal(res); err != nil {
+		if rec.Body, err = devhub.MarshalJSON(res); err != nil {
 			return err
 		}
 		rec.Status, rec.Location = http.StatusAccepted, ""
@@ -148,7 +147,7 @@ func (s *Server) createExtension(w http.ResponseWriter, r *http.Request) error {
 	}
 	location := extensionLocation(e)
 	if rec != nil {
-		if rec.Body, err = json.Marshal(e); err != nil {
+		if rec.Body, err = devhub.MarshalJSON(e); err != nil {
 			return err
 		}
 		rec.Status, rec.Location = http.StatusCreated, location

@@ -146,7 +146,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) error {
 }
 
 func writeJSONBody(w io.Writer, v any) error {
-	b, err := json.Marshal(v)
+	b, err := devhub.MarshalJSON(v)
 	if err != nil {
 		return fmt.Errorf("encode response: %w", err)
 	}

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"encoding/json"
 	"net/http"
 	"time"
 
@@ -95,7 +94,7 @@ func (s *Server) rotateSecret(w http.ResponseWriter, r *http.Request) error {
 	res, prev, err := s.Hub.RotateSecret(r.Context(), id, r.PathValue("app_id"),
 		hub.RotateInput{GracePeriodSeconds: req.GracePeriodSeconds, IfMatch: ifMatch(r)},
 		idempotency(r, body, func(res *hub.RotatedSecret) (hub.Answer, error) {
-			b, err := json.Marshal(viewRotated(res))
+			b, err := devhub.MarshalJSON(viewRotated(res))
 			return hub.Answer{Status: http.StatusOK, Body: b}, err
 		}))
 	if err != nil || prev != nil {

@@ -115,14 +115,8 @@ func (s *Server) dispatch(pattern string, methods map[string]Route) http.Handler
 			_ = writeJSONBody(w, map[string]string{"error": "invalid_request", "error_description": detail})
 			return
 		}
-		writeProblemStatus(w, r, http.StatusMethodNotAllowed, "Method not allowed", detail)
+		writeProblem(w, r, devhub.Errorf(devhub.EMETHOD, "%s", detail))
 	})
-}
-
-func writeProblemStatus(w http.ResponseWriter, r *http.Request, status int, title, detail string) {
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(status)
-	_ = writeJSONBody(w, Problem{Type: "about:blank", Title: title, Status: status, Detail: detail})
 }
 
 // wrap turns an error-returning handler into an http.Handler.

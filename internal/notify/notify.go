@@ -11,7 +11,6 @@ package notify
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"io"
 	"net/http"
 	"time"
@@ -58,7 +57,7 @@ func (s *Sender) Send(ctx context.Context, t Target, body Uninstall) devhub.Atte
 	if s.Now != nil {
 		now = s.Now
 	}
-	raw, err := json.Marshal(body)
+	raw, err := devhub.MarshalJSON(body)
 	if err != nil {
 		return devhub.AttemptResult{Err: "marshal notification: " + err.Error(), At: now()}
 	}

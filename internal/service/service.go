@@ -238,7 +238,7 @@ func LambdaHandler(h http.Handler, basePath string) func(context.Context, events
 			return events.APIGatewayV2HTTPResponse{
 				StatusCode: http.StatusBadRequest,
 				Headers:    map[string]string{"Content-Type": "application/problem+json"},
-				Body:       `{"type":"about:blank","title":"Malformed request","status":400,"detail":"The request could not be read."}`,
+				Body:       `{"type":"/problems/malformed","title":"Malformed request","status":400,"detail":"The request could not be read."}`,
 			}, nil
 		}
 		return resp, nil
