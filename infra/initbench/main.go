@@ -23,6 +23,10 @@ import (
 
 func main() {
 	n := flag.Int("n", 60, "starts per binary")
+	flag.Func("env", "`K=V` added to both binaries' environment, e.g. AUTH_JWT_SECRET_ID=… to init with Secrets Manager (repeatable)", func(kv string) error {
+		extraEnv = append(extraEnv, kv)
+		return nil
+	})
 	flag.Parse()
 	if flag.NArg() != 1 {
 		fmt.Fprintln(os.Stderr, "usage: initbench [-n N] ./functions/<name>")
@@ -52,6 +56,9 @@ func main() {
 		flag.Arg(0), f, pct(fnTimes, 10), pct(fnTimes, 90), h, float64(f)/float64(h))
 }
 
+// extraEnv is what -env adds (later entries win).
+var extraEnv []string
+
 // start runs bin once and returns the time until it asked for its first
 // invocation. The environment is what the function needs to init without
 // AWS: a table name, a static JWT secret, dummy credentials.
@@ -74,6 +81,7 @@ func start(bin string) time.Duration {
 	cmd.Env = []string{"AWS_LAMBDA_RUNTIME_API=" + ln.Addr().String(), "TABLE_NAME=t", "ISSUER_URL=https://example.com",
 		"AUTH_JWT_SECRET=initbench-initbench-initbench-0123", "AWS_REGION=eu-west-1",
 		"AWS_ACCESS_KEY_ID=x", "AWS_SECRET_ACCESS_KEY=y", "AWS_LAMBDA_FUNCTION_NAME=initbench"}
+	cmd.Env = append(cmd.Env, extraEnv...)
 	t0 := time.Now()
 	if err := cmd.Start(); err != nil {
 		fail(err)
