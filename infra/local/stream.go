@@ -35,6 +35,7 @@ func startStream(ctx context.Context, store *dynamo.Store, positionFile string, 
 	p := &streamlocal.Poller{
 		Client: streamlocal.NewClient(os.Getenv("DYNAMODB_ENDPOINT")), Table: store.Table(),
 		Handler: h.Handle, Logger: logger, PositionFile: positionFile,
+		Filter: events.Matches, // the event source mapping's FilterCriteria
 	}
 	stopped := make(chan struct{})
 	go func() {

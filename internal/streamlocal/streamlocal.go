@@ -27,6 +27,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -57,6 +58,12 @@ type Poller struct {
 	MaxRetries int
 	// Region of the records (awsRegion), cosmetic.
 	Region string
+	// Filter, when set, drops the records it refuses before the handler sees
+	// them, as the event source mapping's FilterCriteria does
+	// (events.Matches); a page left empty calls no handler.
+	Filter func(events.DynamoDBEventRecord) bool
+	// Invocations counts the handler calls (tests and benchmarks read it).
+	Invocations atomic.Int64
 	// PositionFile, if set, keeps the stream position across runs (see the
 	// package doc). Its directory must exist.
 	PositionFile string
@@ -250,13 +257,19 @@ func (p *Poller) readShard(ctx context.Context, arn string, s *shard) (int, erro
 	if len(out.Records) == 0 {
 		return 0, nil
 	}
-	recs := make([]events.DynamoDBEventRecord, len(out.Records))
+	recs := make([]events.DynamoDBEventRecord, 0, len(out.Records))
+	last := ""
 	for i := range out.Records {
-		recs[i] = convertRecord(&out.Records[i], arn, p.Region)
+		r := convertRecord(&out.Records[i], arn, p.Region)
+		if last = r.Change.SequenceNumber; p.Filter == nil || p.Filter(r) {
+			recs = append(recs, r)
+		}
 	}
-	p.deliver(ctx, recs)
-	s.lastSeq = recs[len(recs)-1].Change.SequenceNumber
-	return len(recs), nil
+	if len(recs) > 0 {
+		p.deliver(ctx, recs)
+	}
+	s.lastSeq = last
+	return len(out.Records), nil
 }
 
 // deliver calls the handler with recs, then again with the records from the
@@ -264,6 +277,7 @@ func (p *Poller) readShard(ctx context.Context, arn string, s *shard) (int, erro
 func (p *Poller) deliver(ctx context.Context, recs []events.DynamoDBEventRecord) {
 	for attempt := 0; len(recs) > 0 && ctx.Err() == nil; attempt++ {
 		ictx, cancel := context.WithTimeout(ctx, p.InvocationTimeout)
+		p.Invocations.Add(1)
 		resp, err := p.Handler(ictx, events.DynamoDBEvent{Records: recs})
 		cancel()
 		from := len(recs)
