@@ -208,6 +208,19 @@ func TestCreateApp(t *testing.T) {
 		if strings.Contains(location, a.ClientSecret) {
 			t.Error("the secret is in a URL")
 		}
+		// Nothing secret reaches the log: not the client secret, not the
+		// session cookie, not a CSRF token.
+		logs := e.logs.String()
+		cookie := cookieOf(t, alice)
+		for what, secret := range map[string]string{"client secret": a.ClientSecret, "session token signature": cookie[strings.LastIndexByte(cookie, '.')+1:],
+			"CSRF token": e.console.CSRFTokenForCookie(cookie, "/hub/new/private")} {
+			if strings.Contains(logs, secret) {
+				t.Errorf("the %s is in the log:\n%s", what, logs)
+			}
+		}
+		if !strings.Contains(logs, `"path":"/hub/new/private"`) {
+			t.Errorf("no access line in the log:\n%s", logs)
+		}
 	})
 }
 

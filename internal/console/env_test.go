@@ -1,6 +1,7 @@
 package console_test
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -9,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -43,6 +45,25 @@ type env struct {
 	store   *dynamo.Store
 	meter   *dynamo.Meter
 	cb      *testprobe.Server // a working https callback
+	logs    *lockedBuffer     // every log line the console wrote
+}
+
+// lockedBuffer is a bytes.Buffer safe for the handler's goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 type envOptions struct {
@@ -55,7 +76,7 @@ func newEnv(t testing.TB, opts ...envOptions) *env {
 	if len(opts) > 0 {
 		o = opts[0]
 	}
-	e := &env{meter: &dynamo.Meter{}}
+	e := &env{meter: &dynamo.Meter{}, logs: &lockedBuffer{}}
 	e.store = dynamotest.MustOpenStore(t, e.meter.Option)
 	e.cb = testprobe.NewServer(t, http.StatusOK, 0)
 	v, err := auth.NewVerifier(auth.VerifierOptions{Secret: testSecret})
@@ -65,7 +86,7 @@ func newEnv(t testing.TB, opts ...envOptions) *env {
 	e.hub = &hub.Hub{Apps: e.store, Extensions: e.store, Installations: e.store, Clients: e.store, Manifests: e.store, Schemas: jsonschema.New(),
 		Prober: testprobe.New(t, e.cb), Now: time.Now}
 	e.console = console.New(console.Options{Hub: e.hub, Verifier: v, CSRFKeys: console.CSRFKeysFrom(auth.StaticKeys(testSecret).Current),
-		LoginURL: o.loginURL, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
+		LoginURL: o.loginURL, Logger: slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	e.srv = httptest.NewServer(e.console.Handler(e.console.Routes()))
 	e.hub.IssuerURL = e.srv.URL
 	t.Cleanup(e.srv.Close)
