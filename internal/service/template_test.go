@@ -278,3 +278,25 @@ func TestTemplatePolicies(t *testing.T) {
 		walk(resources.Content[i+1])
 	}
 }
+
+// TestReadmeDeployListsTemplate: README "Deploy" names every parameter and
+// every output of template.yaml.
+func TestReadmeDeployListsTemplate(t *testing.T) {
+	raw, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(raw)
+	start, end := strings.Index(readme, "\n## Deploy\n"), strings.Index(readme, "\n## Operating devhub\n")
+	if start < 0 || end < start {
+		t.Fatal(`README has no "## Deploy" section followed by "## Operating devhub"`)
+	}
+	deploy := readme[start:end]
+	for _, section := range []string{"Parameters", "Outputs"} {
+		for _, name := range keysOf(templateNode(t, section)) {
+			if !strings.Contains(deploy, "`"+name+"`") {
+				t.Errorf("README \"Deploy\" does not list the %s %s", strings.ToLower(strings.TrimSuffix(section, "s")), name)
+			}
+		}
+	}
+}
