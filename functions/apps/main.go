@@ -10,5 +10,5 @@ import (
 func main() {
 	cfg, srv := service.MustInit()
 	srv.Hub.Schemas = jsonschema.New() // manifests carry extension documents
-	lambda.Start(service.LambdaHandler(srv.Handler(srv.FunctionRoutes()["apps"]), cfg.BasePath))
+	lambda.Start(service.LambdaHandler(srv.Handler(srv.AppsRoutes()), cfg.BasePath))
 }

@@ -11,5 +11,5 @@ import (
 func main() {
 	cfg, srv := service.MustInit()
 	srv.Hub.Schemas = jsonschema.New()
-	lambda.Start(service.LambdaHandler(srv.Handler(srv.FunctionRoutes()["extensions"]), cfg.BasePath))
+	lambda.Start(service.LambdaHandler(srv.Handler(srv.ExtensionsRoutes()), cfg.BasePath))
 }

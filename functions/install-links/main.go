@@ -10,5 +10,5 @@ import (
 
 func main() {
 	cfg, srv := service.MustInit()
-	lambda.Start(service.LambdaHandler(srv.Handler(srv.FunctionRoutes()["install-links"]), cfg.BasePath))
+	lambda.Start(service.LambdaHandler(srv.Handler(srv.InstallLinksRoutes()), cfg.BasePath))
 }

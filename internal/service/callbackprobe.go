@@ -66,7 +66,7 @@ func Dispatch(h HTTPHandler, job func(context.Context) (any, error)) func(contex
 // installable app's callback (internal/sweep), whose Stats it returns.
 func CallbackProbeHandler(cfg Config, srv *httpapi.Server, store sweep.Store) func(context.Context, json.RawMessage) (any, error) {
 	sw := sweep.Sweeper{Store: store, Prober: srv.Hub.Prober, Now: srv.Hub.Now, Logger: srv.Logger}
-	h := LambdaHandler(srv.Handler(srv.FunctionRoutes()["callback-probe"]), cfg.BasePath)
+	h := LambdaHandler(srv.Handler(srv.CallbackProbeRoutes()), cfg.BasePath)
 	return Dispatch(h, func(ctx context.Context) (any, error) {
 		run := sw
 		if lc, ok := lambdacontext.FromContext(ctx); ok {
