@@ -24,7 +24,8 @@ const maxInitAllocs = 15000
 
 // TestFunctionInitAllocations builds every function and counts what its
 // package inits allocate: a dependency that does work at init shows here.
-// Counts, unlike times, do not depend on the machine's load.
+// Counts, unlike times, do not depend on the machine's load. It also checks
+// that only the apps function links the OpenAPI document.
 func TestFunctionInitAllocations(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds every function")
@@ -47,6 +48,17 @@ func TestFunctionInitAllocations(t *testing.T) {
 	}
 	for _, b := range bins {
 		t.Run(b.Name(), func(t *testing.T) {
+			// Each function links only its own routes (main.go names its
+			// group, never FunctionRoutes, which would pull in every
+			// handler), so only apps, which serves /openapi.json, carries
+			// the document.
+			bin, err := os.ReadFile(filepath.Join(dir, b.Name()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := bytes.Contains(bin, []byte(`"openapi": "3.0.3"`)), b.Name() == "apps"; got != want {
+				t.Errorf("links the OpenAPI document: got %v, want %v", got, want)
+			}
 			// Without configuration the function exits in main, after every
 			// package init has run and been traced.
 			cmd := exec.CommandContext(ctx, filepath.Join(dir, b.Name()))
