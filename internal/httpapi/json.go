@@ -157,25 +157,6 @@ func writeJSONBody(w io.Writer, v any) error {
 // etag is the entity tag of a resource at version.
 func etag(version int) string { return `"` + strconv.Itoa(version) + `"` }
 
-// checkIfMatch enforces If-Match against the current version (RFC 9110
-// §13.1.1, strong comparison): absent passes, "*" passes, otherwise one of
-// the listed tags must be the current one. It reports whether If-Match was sent.
-func checkIfMatch(r *http.Request, version int) (bool, error) {
-	values := r.Header.Values("If-Match")
-	if len(values) == 0 {
-		return false, nil
-	}
-	current := etag(version)
-	for _, v := range values {
-		for _, tag := range strings.Split(v, ",") {
-			if tag = strings.TrimSpace(tag); tag == "*" || tag == current {
-				return true, nil
-			}
-		}
-	}
-	return true, devhub.Errorf(devhub.EPRECONDITION, "If-Match does not match the current version (ETag %s).", current)
-}
-
 // ifMatch reads If-Match (RFC 9110 §13.1.1) as the hub's condition on the
 // version: "*" is any version; an entity tag matches by strong comparison,
 // so only the exact tag this API sends ("<version>") names a version, and a
