@@ -1,11 +1,6 @@
 package httpapi
 
-import (
-	"net/http"
-	"regexp"
-
-	"github.com/devhub-oss/devhub/internal/devhub"
-)
+import "net/http"
 
 // InstallationRoutes are the caller's installations; they belong to the
 // install-links function.
@@ -16,33 +11,23 @@ func (s *Server) InstallationRoutes() []Route {
 	}
 }
 
-var installationIDPattern = regexp.MustCompile(`^inst_[0-9a-v]{26}$`)
-
-// listInstallations is any user's own installations (not only developers':
-// installing is what every user of every company does).
+// listInstallations is any user's own installations (hub.Hub.ListInstallations).
 func (s *Server) listInstallations(w http.ResponseWriter, r *http.Request) error {
-	id := identity(r.Context())
-	pg, err := pageParams(r)
+	page, err := pageParams(r)
 	if err != nil {
 		return err
 	}
-	page, err := s.Hub.Installations.ListInstallations(r.Context(), id.CompanyID, id.UserID, pg.Cursor, pg.Limit)
+	p, err := s.Hub.ListInstallations(r.Context(), identity(r.Context()), page)
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, newList(page.Items, page.NextCursor))
+	return writeJSON(w, http.StatusOK, newList(p.Items, p.NextCursor))
 }
 
-// deleteInstallation uninstalls one of the caller's installations; another
-// user's is not found. The uninstall notification follows from the
-// deletion's stream record.
+// deleteInstallation uninstalls one of the caller's installations
+// (hub.Hub.Uninstall).
 func (s *Server) deleteInstallation(w http.ResponseWriter, r *http.Request) error {
-	id := identity(r.Context())
-	instID := r.PathValue("installation_id")
-	if !installationIDPattern.MatchString(instID) {
-		return devhub.Errorf(devhub.ENOTFOUND, "Installation %q was not found.", truncate(instID, 64))
-	}
-	if err := s.Hub.Installations.DeleteInstallation(r.Context(), id.CompanyID, id.UserID, instID); err != nil {
+	if err := s.Hub.Uninstall(r.Context(), identity(r.Context()), r.PathValue("installation_id")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -3,9 +3,6 @@ package httpapi
 import (
 	"log/slog"
 	"net/http"
-	"net/url"
-	"regexp"
-	"strings"
 
 	"github.com/devhub-oss/devhub/internal/devhub"
 )
@@ -19,109 +16,42 @@ func (s *Server) InstallLinksRoutes() []Route {
 	}, s.InstallationRoutes()...)
 }
 
-// clientIDPattern is the shape of every client id (devhub.NewID("")):
-// anything else is answered without a read.
-var clientIDPattern = regexp.MustCompile(`^[0-9a-v]{26}$`)
-
 type linkView struct {
 	URL string `json:"url"`
 }
 
-// issuer returns the public base URL that links are built on. Without it a
-// link would be relative, or point at whatever host the request named:
-// neither can be handed out, so it is a configuration fault.
-func (s *Server) issuer() (string, error) {
-	base := strings.TrimRight(s.Hub.IssuerURL, "/")
-	if base == "" {
-		return "", errNoIssuer
-	}
-	return base, nil
-}
-
-var errNoIssuer = devhub.Errorf(devhub.EINTERNAL, "ISSUER_URL is not configured: install links cannot be built.")
-
-// installLink is the app's shareable link, for an app that may be shared:
-// private live, public unpublished or published. Anything else is 409 with
-// the reason (devhub.App.Shareable).
+// installLink is the app's shareable link (hub.Hub.InstallLink).
 func (s *Server) installLink(w http.ResponseWriter, r *http.Request) error {
-	a, err := s.ownApp(r)
+	link, err := s.Hub.InstallLink(r.Context(), identity(r.Context()), r.PathValue("app_id"))
 	if err != nil {
 		return err
 	}
-	if err := a.Shareable(); err != nil {
-		return err
-	}
-	base, err := s.issuer()
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, linkView{URL: base + "/install/" + url.PathEscape(a.ClientID)})
+	return writeJSON(w, http.StatusOK, linkView{URL: link})
 }
 
-// installTest is "Install & test": the consent page for the owner company's
-// own users, for a draft only (a shared app is installed through its link).
+// installTest is "Install & test" (hub.Hub.InstallTest).
 func (s *Server) installTest(w http.ResponseWriter, r *http.Request) error {
-	a, err := s.ownApp(r)
+	link, err := s.Hub.InstallTest(r.Context(), identity(r.Context()), r.PathValue("app_id"))
 	if err != nil {
 		return err
 	}
-	if err := a.CanInstall(identity(r.Context()).CompanyID); err != nil {
-		return err // in review
-	}
-	if a.Status != devhub.StatusDraft {
-		return devhub.Errorf(devhub.ECONFLICT, "Install & test is for drafts; this app is %s: share its install link (GET /v1/apps/%s/install-link) instead.", a.Status, a.ID)
-	}
-	base, err := s.issuer()
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, linkView{URL: authorizeURL(base, a)})
+	return writeJSON(w, http.StatusOK, linkView{URL: link})
 }
 
-// authorizeURL is the consent page for a, with its registered callback as
-// redirect_uri. Keys are encoded in sorted order: client_id, redirect_uri,
-// response_type.
-func authorizeURL(base string, a *devhub.App) string {
-	q := url.Values{"client_id": {a.ClientID}, "redirect_uri": {a.CallbackURL}, "response_type": {"code"}}
-	return base + "/oauth/authorize?" + q.Encode()
-}
-
-// followInstallLink is the public install link. A shareable app redirects to
-// its installation_url when it has one (its own site starts the flow, with a
-// state), else to the consent page. Everything else — malformed id, unknown
-// id, a draft, an app in review — is the same small 404 page, so that the
-// link reveals nothing about apps that are not shared. One GetItem at most.
+// followInstallLink is the public install link (hub.Hub.FollowInstallLink):
+// a redirect to where the install starts. Everything else — malformed id,
+// unknown id, a draft, an app in review — is the same small 404 page, so
+// that the link reveals nothing about apps that are not shared.
 func (s *Server) followInstallLink(w http.ResponseWriter, r *http.Request) error {
-	clientID := r.PathValue("client_id")
-	if !clientIDPattern.MatchString(clientID) {
-		writeInstallPage(w, http.StatusNotFound)
-		return nil
-	}
-	a, err := s.Hub.Clients.GetAppByClientID(r.Context(), clientID)
-	if err == nil {
-		err = a.Shareable()
-	}
+	target, err := s.Hub.FollowInstallLink(r.Context(), r.PathValue("client_id"))
 	switch code := devhub.ErrorCode(err); {
 	case code == devhub.ENOTFOUND, code == devhub.ECONFLICT:
 		writeInstallPage(w, http.StatusNotFound)
 		return nil
 	case err != nil:
-		status := ErrorStatus(err)
 		logger(r.Context()).ErrorContext(r.Context(), "install link failed", slog.String("error", err.Error()))
-		writeInstallPage(w, status)
+		writeInstallPage(w, ErrorStatus(err))
 		return nil
-	}
-	target := ""
-	if a.InstallationURL != nil && *a.InstallationURL != "" {
-		target = *a.InstallationURL
-	} else {
-		base, err := s.issuer()
-		if err != nil {
-			logger(r.Context()).ErrorContext(r.Context(), "install link failed", slog.String("error", err.Error()))
-			writeInstallPage(w, http.StatusInternalServerError)
-			return nil
-		}
-		target = authorizeURL(base, a)
 	}
 	h := w.Header()
 	h.Set("Location", target)

@@ -5,14 +5,8 @@ package httpapi
 
 import (
 	"net/http"
-	"regexp"
 
 	"github.com/devhub-oss/devhub/internal/devhub"
-)
-
-var (
-	appIDPattern       = regexp.MustCompile(`^app_[0-9a-v]{26}$`)
-	extensionIDPattern = regexp.MustCompile(`^ext_[0-9a-v]{26}$`)
 )
 
 func (s *Server) ownApp(r *http.Request) (*devhub.App, error) {

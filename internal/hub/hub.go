@@ -61,7 +61,7 @@
 //     transaction; Idempotency-Key honoured).
 //   - ValidateManifest: every rule of those, nothing written.
 //
-// Installs (installs.go):
+// Installs (installlinks.go, installs.go):
 //   - InstallLink: the shareable link of a shareable app (1 GetItem).
 //   - InstallTest: the consent page URL for the owner's own test install of a draft (1 GetItem).
 //   - FollowInstallLink: where a public install link leads (1 GetItem at most).
