@@ -4,8 +4,6 @@ import (
 	"math"
 	"net/http"
 	"time"
-
-	"github.com/devhub-oss/devhub/internal/sweep"
 )
 
 // CallbackProbeRoutes are the routes of the callback-probe function (whose
@@ -27,30 +25,19 @@ type callbackProbeView struct {
 	CheckedAt  string   `json:"checked_at"`
 }
 
-// probeCallback probes the app's callback URL now, in any status (a draft's
-// developer wants to know before going live), and stores the result as its
-// callback_health: one GetItem, the probe, one write. The URL probed is the
-// one installs use now; a callback URL held in pending changes is probed when
-// it is sent to review. Retrying is harmless (it probes again), so the
-// request body and Idempotency-Key are ignored.
+// probeCallback probes the app's callback URL now and stores the result
+// (hub.Hub.ProbeCallback). The request body and Idempotency-Key are
+// ignored: retrying is harmless, it probes again.
 func (s *Server) probeCallback(w http.ResponseWriter, r *http.Request) error {
-	a, err := s.ownApp(r)
+	res, err := s.Hub.ProbeCallback(r.Context(), identity(r.Context()), r.PathValue("app_id"))
 	if err != nil {
 		return err
 	}
-	health, latency := s.checkCallback(r.Context(), a.CallbackURL)
-	if err := r.Context().Err(); err != nil {
-		// The caller went away (or our deadline came): a cut-short probe
-		// says nothing about the server, so nothing is stored.
-		return err
-	}
-	if _, err := sweep.Record(r.Context(), s.Hub.Apps, a, health); err != nil {
-		return err
-	}
+	health := res.Health
 	v := callbackProbeView{OK: health.OK, CheckedAt: health.CheckedAt.Format(time.RFC3339Nano)}
 	if health.StatusCode != 0 {
 		code := health.StatusCode
-		ms := math.Round(float64(latency.Microseconds())) / 1000
+		ms := math.Round(float64(res.Latency.Microseconds())) / 1000
 		v.StatusCode, v.LatencyMS = &code, &ms
 	}
 	if health.Error != "" {

@@ -16,6 +16,13 @@
 // render the first answer (Idempotency.Answer), and hands back that stored
 // Answer, not a fresh result, to a retry.
 //
+// Every method takes ctx, the caller's identity, the ids it acts on, then a
+// typed input. A list takes a PageRequest and returns a devhub.Page; a
+// condition on the version read is an IfMatch (the zero value: none); an
+// Idempotency-Key is an Idempotency[T]. CheckDeveloper, CheckReviewer and
+// CheckMove are the gates each use case applies first; an adapter may call
+// them too, before it reads a request or to choose which page to show.
+//
 // It imports only internal/devhub and the standard library (and the JWT
 // library for launches). It declares the store and prober interfaces it
 // consumes (AppStore, ExtensionStore, InstallationStore, ClientStore,
@@ -48,9 +55,12 @@
 //   - CreateExtension, GetExtension, ListExtensions, PatchExtension,
 //     DeleteExtension: limits held as slots in the same transaction; on an
 //     approved public app a write is held for review instead (Held).
-//   - AppSettings: an app, its extensions (pending writes applied), the
-//     held writes and the slot usage per view and panel location, for a
-//     settings page (1 Query).
+//
+// Settings pages (settings.go):
+//   - AppSettings: an app, its live and effective extensions (pending
+//     writes applied), the held writes and the slot usage per view and
+//     panel location, for a settings page (1 Query); Usage.CanAdd says why
+//     an "Add …" button is disabled.
 //
 // Manifests (manifests.go):
 //   - ExportManifest: an app and its extensions as one document (1 Query).
@@ -65,8 +75,10 @@
 //   - InstallLink: the shareable link of a shareable app (1 GetItem).
 //   - InstallTest: the consent page URL for the owner's own test install of a draft (1 GetItem).
 //   - FollowInstallLink: where a public install link leads (1 GetItem at most).
-//   - ListInstallations, Uninstall: the caller's own installations (1 round trip each).
-//   - LaunchExtension: the URL and JWT an installed extension opens with (1 read).
+//   - ListInstallations, Uninstall: the caller's own installations (1 Query;
+//     a Query and a DeleteItem).
+//   - LaunchExtension (launch.go): the URL and JWT an installed extension
+//     opens with (1 Query).
 //
 // Deliveries (deliveries.go):
 //   - ListDeliveries: an app's uninstall notifications, newest first (1 Query).
@@ -74,7 +86,8 @@
 //
 // Callback health (callbackprobe.go):
 //   - ProbeCallback: probe the callback URL now and store the result (1 GetItem + probe + 1 write).
-//   - RecordHealth: store a probe result, retrying once on a lost race (the sweep uses it too).
+//   - RecordHealth: store a probe result, retrying once on a lost race
+//     (internal/sweep stores its results through it too).
 //
 // It must not know HTTP, HTML, DynamoDB or Lambda, and must not log: errors
 // carry what went wrong, and the adapter logs them with its request id.

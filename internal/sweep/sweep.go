@@ -16,7 +16,6 @@ package sweep
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -25,6 +24,7 @@ import (
 
 	"github.com/devhub-oss/devhub/internal/devhub"
 	"github.com/devhub-oss/devhub/internal/dynamo"
+	"github.com/devhub-oss/devhub/internal/hub"
 	"github.com/devhub-oss/devhub/internal/probe"
 )
 
@@ -80,41 +80,15 @@ func Health(r probe.Result) devhub.CallbackHealth {
 }
 
 // ErrURLChanged: the callback URL changed while it was being probed, so the
-// result describes a URL the app no longer has.
-var ErrURLChanged = devhub.Errorf(devhub.ECONFLICT, "The callback URL changed while it was being probed; probe it again.")
+// result describes a URL the app no longer has (hub.ErrURLChanged).
+var ErrURLChanged = hub.ErrURLChanged
 
-// Record stores h as a's callback_health with one conditional write on the
-// version read. If the app changed meanwhile (a rename, a status move), it
-// reads it once more and writes again, provided the callback URL is the one
-// probed. It returns the app as stored. Version moves on (the representation
-// changed, so does its ETag); updated_at does not: a probe observes the app,
-// it does not change it. Errors: ENOTFOUND (deleted), ECONFLICT (changed
-// twice, or ErrURLChanged).
+// Record stores h as a's callback_health, as POST …/callback-probe does
+// (hub.RecordHealth: one conditional write, and if the app changed
+// meanwhile one read and one write more). Errors: ENOTFOUND (deleted),
+// ECONFLICT (changed twice, or ErrURLChanged).
 func Record(ctx context.Context, store AppWriter, a *devhub.App, h devhub.CallbackHealth) (*devhub.App, error) {
-	next := withHealth(a, h)
-	err := store.UpdateApp(ctx, next, a.Version)
-	if err == nil || !errors.Is(err, dynamo.ErrStale) {
-		return next, err
-	}
-	cur, err := store.GetApp(ctx, a.ID)
-	if err != nil {
-		return nil, err
-	}
-	if cur.CallbackURL != a.CallbackURL {
-		return nil, ErrURLChanged
-	}
-	next = withHealth(cur, h)
-	if err := store.UpdateApp(ctx, next, cur.Version); err != nil {
-		return nil, err
-	}
-	return next, nil
-}
-
-func withHealth(a *devhub.App, h devhub.CallbackHealth) *devhub.App {
-	next := *a // nothing shared with a is changed below
-	next.CallbackHealth = &h
-	next.Version = a.Version + 1
-	return &next
+	return hub.RecordHealth(ctx, store, a, h)
 }
 
 // Stats is what one sweep did.
