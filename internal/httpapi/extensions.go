@@ -67,8 +67,15 @@ func writeExtensionWrite(w http.ResponseWriter, status int, res hub.ExtensionWri
 	return nil
 }
 
+// extensionTarget refuses, before the request is read, a caller who may not
+// develop and a path whose ids cannot exist (as the use case would).
+func extensionTarget(r *http.Request) (devhub.Identity, error) {
+	id := identity(r.Context())
+	return id, hub.CheckExtensionTarget(id, r.PathValue("app_id"), r.PathValue("extension_id"))
+}
+
 func (s *Server) createExtension(w http.ResponseWriter, r *http.Request) error {
-	id, err := developer(r)
+	id, err := extensionTarget(r)
 	if err != nil {
 		return err
 	}
@@ -91,7 +98,7 @@ func (s *Server) createExtension(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) listExtensions(w http.ResponseWriter, r *http.Request) error {
-	id, err := developer(r)
+	id, err := extensionTarget(r)
 	if err != nil {
 		return err
 	}
@@ -116,7 +123,7 @@ func (s *Server) getExtension(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) patchExtension(w http.ResponseWriter, r *http.Request) error {
-	id, err := developer(r)
+	id, err := extensionTarget(r)
 	if err != nil {
 		return err
 	}

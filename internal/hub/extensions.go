@@ -68,11 +68,13 @@ type HeldWrite struct {
 	AppVersion int
 }
 
-// extensionTarget checks what every extension use case checks before it
-// asks the store anything: the caller may develop, and the identifiers
-// have the shape of real ones (anything else cannot exist, so it is not
-// found without a round trip). extID is "" for the app's collection.
-func extensionTarget(id devhub.Identity, appID, extID string) error {
+// CheckExtensionTarget is the gate of every extension use case, checked
+// before the store is asked anything: the caller may develop, and the
+// identifiers have the shape of real ones (anything else cannot exist, so
+// it is not found without a round trip). extID is "" for the app's
+// collection. Errors: EFORBIDDEN, ENOTFOUND. Each use case checks it
+// itself; an adapter may call it first too, before it reads the request.
+func CheckExtensionTarget(id devhub.Identity, appID, extID string) error {
 	if err := id.CanDevelop(); err != nil {
 		return err
 	}
@@ -96,7 +98,7 @@ func extensionTarget(id devhub.Identity, appID, extID string) error {
 // in words; or a race lost).
 func (h *Hub) CreateExtension(ctx context.Context, id devhub.Identity, appID string, in devhub.NewExtensionInput,
 	idem Idempotency[ExtensionWrite]) (ExtensionWrite, *Answer, error) {
-	if err := extensionTarget(id, appID, ""); err != nil {
+	if err := CheckExtensionTarget(id, appID, ""); err != nil {
 		return ExtensionWrite{}, nil, err
 	}
 	rec, err := idem.record(id)
@@ -184,7 +186,7 @@ func heldApp(a *devhub.App, err error) bool {
 // limits keep an app's extensions to a few dozen). Errors: EFORBIDDEN,
 // ENOTFOUND, EMALFORMED (typ, field "type").
 func (h *Hub) ListExtensions(ctx context.Context, id devhub.Identity, appID string, typ devhub.ExtensionType) ([]*devhub.Extension, error) {
-	if err := extensionTarget(id, appID, ""); err != nil {
+	if err := CheckExtensionTarget(id, appID, ""); err != nil {
 		return nil, err
 	}
 	if typ != "" && !slices.Contains(devhub.ExtensionTypes(), typ) {
@@ -205,7 +207,7 @@ func (h *Hub) ListExtensions(ctx context.Context, id devhub.Identity, appID stri
 // GetExtension returns one live extension of one of the caller's apps: one
 // read. Errors: EFORBIDDEN, ENOTFOUND (app or extension).
 func (h *Hub) GetExtension(ctx context.Context, id devhub.Identity, appID, extID string) (*devhub.Extension, error) {
-	if err := extensionTarget(id, appID, extID); err != nil {
+	if err := CheckExtensionTarget(id, appID, extID); err != nil {
 		return nil, err
 	}
 	_, e, err := h.Extensions.GetExtension(ctx, id.CompanyID, appID, extID)
@@ -218,7 +220,7 @@ func (h *Hub) GetExtension(ctx context.Context, id devhub.Identity, appID, extID
 // read, one Query, one write. Errors: EFORBIDDEN, ENOTFOUND, EPRECONDITION,
 // EINVALID, ECONFLICT (a limit, or a race lost).
 func (h *Hub) PatchExtension(ctx context.Context, id devhub.Identity, appID, extID string, patch devhub.ExtensionPatch, ifMatch IfMatch) (ExtensionWrite, error) {
-	if err := extensionTarget(id, appID, extID); err != nil {
+	if err := CheckExtensionTarget(id, appID, extID); err != nil {
 		return ExtensionWrite{}, err
 	}
 	a, e, err := h.Extensions.GetExtension(ctx, id.CompanyID, appID, extID)
@@ -255,7 +257,7 @@ func (h *Hub) PatchExtension(ctx context.Context, id devhub.Identity, appID, ext
 // one Query, one write. A made deletion returns the zero ExtensionWrite.
 // Errors: EFORBIDDEN, ENOTFOUND, EPRECONDITION, ECONFLICT.
 func (h *Hub) DeleteExtension(ctx context.Context, id devhub.Identity, appID, extID string, ifMatch IfMatch) (ExtensionWrite, error) {
-	if err := extensionTarget(id, appID, extID); err != nil {
+	if err := CheckExtensionTarget(id, appID, extID); err != nil {
 		return ExtensionWrite{}, err
 	}
 	a, e, err := h.Extensions.GetExtension(ctx, id.CompanyID, appID, extID)

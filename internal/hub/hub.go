@@ -19,9 +19,10 @@
 // Every method takes ctx, the caller's identity, the ids it acts on, then a
 // typed input. A list takes a PageRequest and returns a devhub.Page; a
 // condition on the version read is an IfMatch (the zero value: none); an
-// Idempotency-Key is an Idempotency[T]. CheckDeveloper, CheckReviewer and
-// CheckMove are the gates each use case applies first; an adapter may call
-// them too, before it reads a request or to choose which page to show.
+// Idempotency-Key is an Idempotency[T]. CheckDeveloper, CheckReviewer,
+// CheckMove and CheckExtensionTarget are the gates each use case applies
+// first; an adapter may call them too, before it reads a request or to
+// choose which page to show.
 //
 // It imports only internal/devhub and the standard library (and the JWT
 // library for launches). It declares the store and prober interfaces it

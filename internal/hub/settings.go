@@ -25,7 +25,7 @@ type AppSettings struct {
 // AppSettings returns one of the caller's apps with its extensions and
 // their slot usage: one Query. Errors: EFORBIDDEN, ENOTFOUND.
 func (h *Hub) AppSettings(ctx context.Context, id devhub.Identity, appID string) (*AppSettings, error) {
-	if err := extensionTarget(id, appID, ""); err != nil {
+	if err := CheckExtensionTarget(id, appID, ""); err != nil {
 		return nil, err
 	}
 	a, live, err := h.Extensions.AppExtensions(ctx, id.CompanyID, appID)
