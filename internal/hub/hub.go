@@ -49,6 +49,9 @@
 //     every other rule holds; approving merges held extension writes in the
 //     same transaction (1 GetItem + [probe] + 1 write).
 //   - ReviewQueue: reviewers only, every company's apps waiting in review (1 Query).
+//   - ReviewApp (review.go): a reviewer's view of one app waiting for
+//     review, any company's, with its extensions and without its client
+//     secret (1 GetItem + 1 Query).
 //   - RotateSecret: a new client secret, the old one valid for a grace
 //     period (1 GetItem + 1 write; Idempotency-Key honoured).
 //

@@ -32,12 +32,16 @@ func (h *Hub) AppSettings(ctx context.Context, id devhub.Identity, appID string)
 	if err != nil {
 		return nil, err
 	}
+	return settingsOf(a, live), nil
+}
+
+func settingsOf(a *devhub.App, live []*devhub.Extension) *AppSettings {
 	s := &AppSettings{App: a, Live: live, Extensions: a.EffectiveExtensions(live)}
 	if a.PendingChanges != nil {
 		s.Held = a.PendingChanges.Extensions
 	}
 	s.Usage = UsageOf(s.Extensions)
-	return s, nil
+	return s
 }
 
 // Usage is how an app's extensions use its limits (domain.md): link

@@ -2,6 +2,7 @@ package hub_test
 
 import (
 	"context"
+	"net/http"
 	"testing"
 	"time"
 
@@ -9,6 +10,7 @@ import (
 	"github.com/devhub-oss/devhub/internal/dynamo"
 	"github.com/devhub-oss/devhub/internal/dynamo/dynamotest"
 	"github.com/devhub-oss/devhub/internal/hub"
+	"github.com/devhub-oss/devhub/internal/testprobe"
 )
 
 var (
@@ -161,4 +163,64 @@ func TestUsageCanAdd(t *testing.T) {
 	if err := appFull.CanAdd(devhub.ExtCustomModal); devhub.ErrorCode(err) != devhub.ECONFLICT {
 		t.Errorf("custom modal on a full app: got %v", err)
 	}
+}
+
+// TestReviewApp: a reviewer sees an app of another company while it
+// waits in review, with its extensions and without its client secret, in
+// two round trips; nobody else does, and not before or after review.
+func TestReviewApp(t *testing.T) {
+	ctx := context.Background()
+	h, meter := newHub(t)
+	srv := testprobe.NewServer(t, http.StatusOK, 0)
+	h.Prober = testprobe.New(t, srv)
+	reviewer := devhub.Identity{UserID: "rita", CompanyID: "platform", Roles: []string{devhub.RoleReviewer}}
+	base := srv.URL
+	a, _, err := h.CreateApp(ctx, alice, devhub.NewAppInput{Type: devhub.AppPublic, Name: "Deal sync", CallbackURL: base + "/cb",
+		Listing: &devhub.Listing{Summary: "Sync deals", Description: "Keeps deals in sync.", IconURL: base + "/icon.png",
+			ImageURLs: []string{base + "/1.png"}, SupportURL: base + "/support", PrivacyPolicyURL: base + "/privacy"}},
+		hub.Idempotency[*devhub.App]{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustExtension(t, h, a.ID, link("Send quote", "deal_details"))
+	if _, _, err := h.ReviewApp(ctx, reviewer, a.ID); devhub.ErrorCode(err) != devhub.ENOTFOUND {
+		t.Errorf("draft: got %v, want not_found", err)
+	}
+	if _, err := h.Move(ctx, alice, a.ID, devhub.MoveReview, hub.MoveInput{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Run("OK", func(t *testing.T) {
+		meter.Reset()
+		got, exts, err := h.ReviewApp(ctx, reviewer, a.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := meter.Total(); n != 2 {
+			t.Errorf("got %d round trips (%v), want 2", n, meter.Calls())
+		}
+		if got.ID != a.ID || got.ClientSecret != "" || got.PreviousClientSecret != "" || len(exts) != 1 {
+			t.Errorf("got app %s secret %q, %d extensions", got.ID, got.ClientSecret, len(exts))
+		}
+		if own, _ := h.GetApp(ctx, alice, a.ID); own.ClientSecret == "" {
+			t.Error("the owner's copy lost its secret")
+		}
+	})
+	t.Run("ErrNotReviewer", func(t *testing.T) {
+		for _, who := range []devhub.Identity{alice, bob} {
+			if _, _, err := h.ReviewApp(ctx, who, a.ID); devhub.ErrorCode(err) != devhub.EFORBIDDEN {
+				t.Errorf("%s: got %v, want forbidden", who.UserID, err)
+			}
+		}
+	})
+	t.Run("ErrApproved", func(t *testing.T) {
+		if _, err := h.Move(ctx, reviewer, a.ID, devhub.MoveApprove, hub.MoveInput{}); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := h.ReviewApp(ctx, reviewer, a.ID); devhub.ErrorCode(err) != devhub.ENOTFOUND {
+			t.Errorf("approved: got %v, want not_found", err)
+		}
+		if _, _, err := h.ReviewApp(ctx, reviewer, "app_nonsense"); devhub.ErrorCode(err) != devhub.ENOTFOUND {
+			t.Errorf("bad id: got %v, want not_found", err)
+		}
+	})
 }
