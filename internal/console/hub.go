@@ -25,6 +25,7 @@ type Hub interface {
 	ReviewApp(ctx context.Context, id devhub.Identity, appID string) (*devhub.App, []*devhub.Extension, error)
 	ExportManifest(ctx context.Context, id devhub.Identity, appID string) (*devhub.Manifest, int, error)
 	ApplyManifest(ctx context.Context, id devhub.Identity, appID string, m *devhub.Manifest, in hub.ApplyManifestInput) (*hub.ManifestResult, error)
+	ExtensionHub // the App extensions tab (extensions.go)
 }
 
 var _ Hub = (*hub.Hub)(nil)

@@ -15,6 +15,9 @@ type Page struct {
 	Notice  string   // the one-time notice of the last POST, "" when none
 	// Narrow pages hold one form (GOV.UK: one thing per page).
 	Narrow bool
+	// Script names one more script of /static/ that this page loads (the
+	// extension forms' preview.js), "" for none.
+	Script string
 }
 
 // noticeCookie carries a one-time notice across a POST-redirect-GET. It

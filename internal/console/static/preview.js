@@ -13,6 +13,7 @@
   function refresh() {
     var body = new URLSearchParams(new FormData(form));
     body.delete("action");
+    body.set("csrf_token", form.getAttribute("data-preview-token"));
     var key = body.toString();
     if (key === last) return;
     last = key;
