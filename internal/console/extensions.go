@@ -150,7 +150,7 @@ const (
 	hintName         = "Short and descriptive, at most 30 characters, in sentence case (capitalize only the first word). It appears in the platform and in the Features section of your marketplace listing."
 	hintDescription  = "Optional, at most 150 characters. It tells users what they can do with it, in the Features section of your marketplace listing."
 	hintJWT          = "Optional, 16 to 256 characters. The platform signs the JWT it opens the extension with using it; if left empty, the app's client secret is used."
-	hintJWTPanel     = "Required if HTTP Auth is not given; 16 to 256 characters. If left empty and HTTP Auth is given, requests carry no JWT of their own secret: the client secret signs it."
+	hintJWTPanel     = "Required if HTTP Auth is not given; 16 to 256 characters. If left empty, the app's client secret signs the JWT."
 	hintIframe       = "The web content shown inside the platform. It must use HTTPS."
 	hintLinkURL      = "Where the user goes when they click the action. It must handle users who are logged into your app and users who are not."
 	hintModalAPI     = "Every request of this modal (its data, its buttons) is sent to this URL."
