@@ -331,15 +331,40 @@ func TestExtensionEdit(t *testing.T) {
 		if got.Version != 2 {
 			t.Errorf("version %d, want 2", got.Version)
 		}
+		if string(got.DataStructure) != string(x.DataStructure) {
+			t.Error("the data structure changed although the editor was not touched")
+		}
+	})
+	t.Run("ErrInvalid removing HTTP Auth and the JWT secret leaves the panel unauthenticated", func(t *testing.T) {
+		f := extValuesForm(t, e, path)
+		f.Del("http_auth.username")
+		f.Set("jwt_secret_remove", "1")
+		r := e.post(t, &alice, path, f)
+		mustStatus(t, r, http.StatusUnprocessableEntity)
+		if got := fieldError(r.Body, "http_auth.username"); !strings.HasPrefix(got, "HTTP Auth username is required unless jwt_secret is set") {
+			t.Errorf("beside HTTP Auth username: %q", got)
+		}
+	})
+	t.Run("OK removing the JWT secret", func(t *testing.T) {
+		f := extValuesForm(t, e, path)
+		f.Set("jwt_secret_remove", "1")
+		mustContain(t, e.follow(t, alice, e.post(t, &alice, path, f)), "Extension saved.")
+		if got := e.extensions(t, a.ID)[0]; got.JWTSecret != "" || got.HTTPAuth == nil {
+			t.Errorf("after removing the JWT secret: jwt %q, auth %+v", got.JWTSecret, got.HTTPAuth)
+		}
+		// Put it back for the next steps.
+		f = extValuesForm(t, e, path)
+		f.Set("jwt_secret", "a-jwt-secret-of-the-panel")
+		e.follow(t, alice, e.post(t, &alice, path, f))
 	})
 	t.Run("ErrPrecondition a stale form writes nothing", func(t *testing.T) {
 		f := extValuesForm(t, e, path)
-		f.Set("version", "1")
+		f.Set("version", "2")
 		f.Set("name", "Stale name")
 		r := e.post(t, &alice, path, f)
 		mustStatus(t, r, http.StatusPreconditionFailed)
 		mustContain(t, r, "This extension was changed since you opened it", `value="Stale name"`)
-		if got := e.extensions(t, a.ID)[0]; got.Name != "Deliveries of cars" {
+		if got := e.extensions(t, a.ID)[0]; got.Name != "Deliveries of cars" || got.Version != 4 {
 			t.Errorf("name %q after a stale save", got.Name)
 		}
 	})
