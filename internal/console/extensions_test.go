@@ -318,6 +318,10 @@ func TestExtensionEdit(t *testing.T) {
 		if r.Header.Get("Cache-Control") != "no-store" {
 			t.Errorf("Cache-Control %q", r.Header.Get("Cache-Control"))
 		}
+		// The one addition to console.md's CSP: the Preview's fetch.
+		if got, want := r.Header.Get("Content-Security-Policy"), pageHeaders["Content-Security-Policy"]+"; connect-src 'self'"; got != want {
+			t.Errorf("CSP %q, want %q", got, want)
+		}
 	})
 	t.Run("OK empty secrets keep the stored ones", func(t *testing.T) {
 		f := extValuesForm(t, e, path)
