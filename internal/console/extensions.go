@@ -228,7 +228,7 @@ var extKinds = []extKind{
 		{Name: "settings_kind", Label: "Type", Hint: hintSettingsKind, Kind: fSettingKind, Required: true},
 		{Name: "url", Label: "URL", Hint: hintSettingsURL, Kind: fURL},
 		{Name: "iframe_url", Label: "Iframe URL", Hint: hintSettingsIfr, Kind: fURL},
-		jwtField,
+		{Name: "jwt_secret", Label: "JWT secret", Hint: "For Custom UI. " + hintJWT, Kind: fSecret},
 	}},
 }
 
