@@ -76,7 +76,7 @@ func BenchmarkExtensionPages(b *testing.B) {
 		b.Fatal(err)
 	}
 	c := console.New(console.Options{Hub: memoryHub{Hub: &hub.Hub{Schemas: jsonschema.New()}, st: st}, Verifier: v,
-		CSRFKey: console.CSRFKey(testSecret), Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
+		CSRFKeys: console.CSRFKeysFrom(auth.StaticKeys(testSecret).Current), Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
 	h := c.Handler(c.Routes())
 	cookie := cookieOf(b, alice)
 	tab := "/hub/apps/" + st.App.ID + "/extensions"
