@@ -28,6 +28,33 @@ func TestBrowserExtensions(t *testing.T) {
 			b.Check("ext-tab-empty")
 			consoletest.AddOneOfEachExtension(t, b, !noJS)
 			consoletest.FourthActionRefused(t, b)
+			brokenModal(t, b, !noJS)
 		})
 	}
+}
+
+// brokenModal types a JSON modal with problems: the Preview still draws
+// what it can and shows each problem at its block, with its line.
+func brokenModal(t *testing.T, b *browsertest.Browser, live bool) {
+	t.Helper()
+	b.Get("link", "Back to App extensions").Click()
+	b.Get("button", "Add JSON modal").Click()
+	b.Get("textbox", "Action name").Fill("Broken modal")
+	b.Get("textbox", "JSON schema").Fill(`{"type": "object", "properties": {
+  "blocks": {"type": "object", "properties": {
+    "size": {"$ref": "#/definitions/element-input", "options": {"placeholder": "S"}},
+    "odd": {"$ref": "#/definitions/element-slider"}
+  }},
+  "actions": {"type": "object", "properties": {
+    "go": {"$ref": "#/definitions/action-primary", "options": {"label": "Go", "handler": "reset"}}
+  }}
+}}`)
+	if live {
+		consoletest.WaitText(t, b, "problems in the JSON schema")
+	} else {
+		b.Get("button", "Preview").Click()
+	}
+	b.Check("json-modal-problems")
+	consoletest.WantText(t, b, "Line 3 options.label is required", "Line 4 $ref must be one of",
+		"The platform has no block element-slider", "Line 7 options.handler must be request or open-url for action-primary")
 }

@@ -142,6 +142,10 @@ func AddOneOfEachExtension(t *testing.T, b *browsertest.Browser, live bool) {
 	if !b.Has("link", "Edit Order a cake") || !b.Has("button", "Delete Order a cake") {
 		t.Fatalf("no Edit and Delete for Order a cake at %s", b.URL())
 	}
+	b.Get("link", "Edit Order a cake").Click()
+	b.Check("edit-json-modal")
+	WantText(t, b, "Edit JSON modal", "Cake size", "Wrap as gift?")
+	b.Get("link", "Back to App extensions").Click()
 }
 
 // FourthActionRefused starts on the tab of an app whose Deal details view
