@@ -115,11 +115,16 @@ var wantPolicies = map[string]map[string][]string{
 		"secretsmanager:GetSecretValue": {resSecret},
 	},
 	"ConsoleFunction": {
-		// The same use cases as the apps function: GetItem; creates,
-		// updates and deletes are TransactWriteItems of Put and Delete items.
-		"dynamodb:GetItem":    {resTable},
-		"dynamodb:PutItem":    {resTable},
-		"dynamodb:DeleteItem": {resTable},
+		// The same use cases as the apps and extensions functions: GetItem,
+		// BatchGetItem (an extension and its app); creates, updates and
+		// deletes are TransactWriteItems of Put, Delete, Update (slot
+		// counters) and ConditionCheck (the app) items.
+		"dynamodb:GetItem":            {resTable},
+		"dynamodb:BatchGetItem":       {resTable},
+		"dynamodb:PutItem":            {resTable},
+		"dynamodb:UpdateItem":         {resTable},
+		"dynamodb:DeleteItem":         {resTable},
+		"dynamodb:ConditionCheckItem": {resTable},
 		// The dashboard and the review queue (GSI1); an app's extensions.
 		"dynamodb:Query": {resTable, resGSI1},
 		// The session cookie is a developer token.
