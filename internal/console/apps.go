@@ -233,7 +233,7 @@ func errText(err error) string {
 
 func tabTitle(tab string) string {
 	return map[string]string{tabBasic: TabBasicInfo, tabOAuth: TabOAuth, tabExt: TabExtensions,
-		tabGeneral: TabGeneralInfo, tabReview: TabReview, tabManifest: TabManifest}[tab]
+		tabGeneral: TabGeneralInfo, tabReview: TabReview, tabManifest: TabManifest, tabDeliveries: TabDeliveries}[tab]
 }
 
 // fieldTab is where field is edited: the error summary links there when it
@@ -533,9 +533,9 @@ func (p *appPage) Path(suffix string) string { return "/hub/apps/" + p.App.ID + 
 // Tabs are the app's tabs, in order.
 func (p *appPage) Tabs() []string {
 	if p.App.Type == devhub.AppPublic {
-		return []string{tabBasic, tabOAuth, tabExt, tabGeneral, tabReview, tabManifest}
+		return []string{tabBasic, tabOAuth, tabExt, tabGeneral, tabReview, tabManifest, tabDeliveries}
 	}
-	return []string{tabBasic, tabOAuth, tabExt, tabManifest}
+	return []string{tabBasic, tabOAuth, tabExt, tabManifest, tabDeliveries}
 }
 
 // FormTab reports whether the tab has one form the header's Save submits.

@@ -85,6 +85,7 @@ func TestBudgets(t *testing.T) {
 		{&alice, "/hub/apps/" + a.ID + "/general-info", 1},
 		{&alice, "/hub/apps/" + a.ID + "/review", 1},
 		{&alice, "/hub/apps/" + a.ID + "/delete", 1},
+		{&alice, "/hub/apps/" + a.ID + "/deliveries", 2}, // GetItem and Query together: one round trip of latency
 		{&alice, "/hub/new/private", 0},
 		{&reviewer, "/hub/review", 1},
 	} {

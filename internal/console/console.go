@@ -116,6 +116,7 @@ func (c *Console) Routes() []Route {
 	rs = append(rs, c.hubRoutes()...)
 	rs = append(rs, c.extensionRoutes()...)
 	rs = append(rs, c.manifestRoutes()...)
+	rs = append(rs, c.deliveryRoutes()...)
 	return rs
 }
 

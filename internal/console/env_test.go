@@ -21,6 +21,7 @@ import (
 	"github.com/devhub-oss/devhub/internal/dynamo/dynamotest"
 	"github.com/devhub-oss/devhub/internal/hub"
 	"github.com/devhub-oss/devhub/internal/jsonschema"
+	"github.com/devhub-oss/devhub/internal/notify"
 	"github.com/devhub-oss/devhub/internal/testprobe"
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -83,8 +84,9 @@ func newEnv(t testing.TB, opts ...envOptions) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	prober := testprobe.New(t, e.cb)
 	e.hub = &hub.Hub{Apps: e.store, Extensions: e.store, Installations: e.store, Clients: e.store, Manifests: e.store, Schemas: jsonschema.New(),
-		Prober: testprobe.New(t, e.cb), Now: time.Now}
+		Deliveries: e.store, Notifier: &notify.Sender{Client: prober.Client()}, Prober: prober, Now: time.Now}
 	e.console = console.New(console.Options{Hub: e.hub, Verifier: v, CSRFKeys: console.CSRFKeysFrom(auth.StaticKeys(testSecret).Current),
 		LoginURL: o.loginURL, Logger: slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	e.srv = httptest.NewServer(e.console.Handler(e.console.Routes()))

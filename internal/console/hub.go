@@ -26,6 +26,8 @@ type Hub interface {
 	ExportManifest(ctx context.Context, id devhub.Identity, appID string) (*devhub.Manifest, int, error)
 	ApplyManifest(ctx context.Context, id devhub.Identity, appID string, m *devhub.Manifest, in hub.ApplyManifestInput) (*hub.ManifestResult, error)
 	ExtensionHub // the App extensions tab (extensions.go)
+	AppDeliveries(ctx context.Context, id devhub.Identity, appID string, page hub.PageRequest) (*devhub.App, devhub.Page[*devhub.Delivery], error)
+	Redeliver(ctx context.Context, id devhub.Identity, appID, deliveryID string) (*devhub.Delivery, error)
 }
 
 var _ Hub = (*hub.Hub)(nil)

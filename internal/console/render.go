@@ -40,6 +40,8 @@ var notices = map[string]string{
 	"rotated":            "A new client secret was created. The previous one keeps working until the time shown below.",
 	"manifest-applied":   "The manifest is applied: the app matches it.",
 	"manifest-unchanged": "The manifest already matched the app: nothing changed.",
+	"redelivered":        "Sent again: the app's callback URL accepted it.",
+	"redeliver-failed":   "Sent again, but the app's callback URL did not accept it: see the delivery's last status or error.",
 }
 
 // redirect ends a successful POST: 303 to target, with a one-time notice.

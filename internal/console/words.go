@@ -37,6 +37,9 @@ const (
 	TextShow             = "Show"
 	TextHide             = "Hide"
 	TextRotateSecret     = "Rotate secret"
+	TextRedeliver        = "Redeliver"
+	TextNoDeliveries     = "No deliveries yet. When a company uninstalls the app, or the app is deleted, each uninstall notification sent to the callback URL is listed here for 30 days."
+	TextMoreDeliveries   = "Older deliveries"
 
 	TabBasicInfo   = "Basic info"
 	TabOAuth       = "OAuth & access scopes"
@@ -44,6 +47,7 @@ const (
 	TabGeneralInfo = "General info"
 	TabReview      = "Review"
 	TabManifest    = "App manifest"
+	TabDeliveries  = "Deliveries"
 
 	LabelAppName         = "App name"
 	LabelCallbackURL     = "Callback URL"
@@ -61,6 +65,12 @@ const (
 var statusWords = map[devhub.AppStatus]string{
 	devhub.StatusDraft: "Draft", devhub.StatusLive: "Live", devhub.StatusReview: "In review",
 	devhub.StatusUnpublished: "Unpublished", devhub.StatusPublished: "Published",
+}
+
+// deliveryWords are the delivery states' words.
+var deliveryWords = map[devhub.DeliveryState]string{
+	devhub.DeliveryPending: "Pending", devhub.DeliveryDelivered: "Delivered",
+	devhub.DeliveryRetrying: "Retrying", devhub.DeliveryFailed: "Failed",
 }
 
 // typeWords are the app types' words.

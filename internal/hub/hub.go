@@ -87,6 +87,8 @@
 // Deliveries (deliveries.go):
 //   - ListDeliveries: an app's uninstall notifications, newest first (1 Query).
 //   - Redeliver: send one again, whatever its state (2 GetItem + send + 1 put).
+//   - AppDeliveries (appdeliveries.go): the app and a page of its deliveries, for
+//     the console's Deliveries tab (GetItem and Query together: 1 round trip).
 //
 // Callback health (callbackprobe.go):
 //   - ProbeCallback: probe the callback URL now and store the result (1 GetItem + probe + 1 write).
