@@ -19,6 +19,7 @@ import (
 	"github.com/devhub-oss/devhub/internal/httpapi"
 	"github.com/devhub-oss/devhub/internal/hub"
 	"github.com/devhub-oss/devhub/internal/jsonschema"
+	"github.com/devhub-oss/devhub/internal/notify"
 	"github.com/devhub-oss/devhub/internal/probe"
 	"github.com/devhub-oss/devhub/internal/service"
 )
@@ -43,9 +44,12 @@ func main() {
 	if err != nil {
 		fail(logger, err)
 	}
+	guarded := probe.New(probe.Options{})
 	h := &hub.Hub{Apps: store, Extensions: store, Installations: store, Clients: store, Manifests: store,
 		Schemas: jsonschema.New(), // the App manifest tab checks extension documents
-		Prober:  probe.New(probe.Options{}), IssuerURL: cfg.IssuerURL, Now: time.Now}
+		Prober:  guarded, IssuerURL: cfg.IssuerURL, Now: time.Now,
+		// the Deliveries tab lists and redelivers through the SSRF-guarded client
+		Deliveries: store, Notifier: &notify.Sender{Client: guarded.Client()}}
 	c := console.New(console.Options{Hub: h, Verifier: verifier, CSRFKeys: console.CSRFKeysFrom(keys.Current),
 		LoginURL: os.Getenv("LOGIN_URL"), Logger: logger, RequestID: httpapi.RequestID})
 	lambda.Start(service.LambdaHandler(c.Handler(c.Routes()), cfg.BasePath))
