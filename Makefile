@@ -40,9 +40,10 @@ lint: $(TOOLS_STAMP)
 	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true $(TOOLS_DIR)/node_modules/.bin/redocly lint \
 	  --config $(TOOLS_DIR)/redocly.yaml --format=stylish build/openapi.json
 
-## generate: the Go code of the .templ pages (committed; make lint fails when stale)
+## generate: the Go code of the .templ pages and the compact OpenAPI document apps embeds (committed; make lint and the tests fail when stale)
 generate:
 	$(GO) run $(TEMPL) generate -path internal
+	$(GO) run ./infra/jsoncompact internal/httpapi/openapi.json internal/httpapi/openapi.min.json
 
 ## build: bootstrap for every function (linux/arm64, stripped) into build/<name>/
 build: $(addprefix build/,$(addsuffix /bootstrap,$(FUNCTIONS)))

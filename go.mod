@@ -40,5 +40,5 @@ require (
 	github.com/oasdiff/yaml3 v0.0.14 // indirect
 	github.com/onsi/gomega v1.33.0 // indirect
 	golang.org/x/oauth2 v0.37.0
-	golang.org/x/text v0.14.0
+	golang.org/x/text v0.14.0 // indirect
 )

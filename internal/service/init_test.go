@@ -56,7 +56,7 @@ func TestFunctionInitAllocations(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got, want := bytes.Contains(bin, []byte(`"openapi": "3.0.3"`)), b.Name() == "apps"; got != want {
+			if got, want := bytes.Contains(bin, []byte(`{"openapi":"3.0.3",`)), b.Name() == "apps"; got != want {
 				t.Errorf("links the OpenAPI document: got %v, want %v", got, want)
 			}
 			// Without configuration the function exits in main, after every
