@@ -19,6 +19,7 @@ func (s *Server) AppsRoutes() []Route {
 		{Method: http.MethodPatch, Pattern: "/v1/apps/{app_id}", Handle: s.patchApp},
 		{Method: http.MethodDelete, Pattern: "/v1/apps/{app_id}", Handle: s.deleteApp},
 		{Method: http.MethodGet, Pattern: "/openapi.json", Public: true, Handle: serveOpenAPI},
+		{Method: http.MethodGet, Pattern: "/v1/scopes", Public: true, Handle: listScopes},
 	}, append(append(s.lifecycleRoutes(), s.manifestRoutes()...), s.deliveryRoutes()...)...)
 }
 
