@@ -97,7 +97,7 @@ fuzz: deps
 	  done; \
 	done
 
-## token: print a dev bearer token (flags via ARGS="-company acme -roles marketplace_reviewer")
+## token: print a dev bearer token (flags via ARGS="-company acme -company-name 'Acme Inc.' -name Alice -roles marketplace_reviewer")
 token:
 	@$(GO) run ./infra/token $(ARGS)
 

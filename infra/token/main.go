@@ -1,7 +1,11 @@
 // Command token prints a developer bearer token for local use, signed with
 // AUTH_JWT_SECRET (or the local runner's dev secret).
 //
-//	go run ./infra/token -company acme -user alice -sandbox=true -roles marketplace_reviewer
+//	go run ./infra/token -company acme -user alice -sandbox=true -roles marketplace_reviewer \
+//	  -name "Alice Adams" -company-name "Acme Inc."
+//
+// -name and -company-name are the optional display claims name and
+// company_name (shown on pages; decisions stay on the ids).
 package main
 
 import (
@@ -23,9 +27,11 @@ func main() {
 		sandbox = flag.Bool("sandbox", envOr("DEVHUB_SANDBOX", "true") == "true", "sandbox company; env DEVHUB_SANDBOX")
 		roles   = flag.String("roles", os.Getenv("DEVHUB_ROLES"), "comma-separated roles, e.g. marketplace_reviewer; env DEVHUB_ROLES")
 		ttl     = flag.Duration("ttl", 12*time.Hour, "lifetime")
+		name    = flag.String("name", os.Getenv("DEVHUB_NAME"), "the user's display name (claim name); env DEVHUB_NAME")
+		cname   = flag.String("company-name", os.Getenv("DEVHUB_COMPANY_NAME"), "the company's display name (claim company_name); env DEVHUB_COMPANY_NAME")
 	)
 	flag.Parse()
-	id := devhub.Identity{UserID: *user, CompanyID: *company, Sandbox: *sandbox}
+	id := devhub.Identity{UserID: *user, CompanyID: *company, Sandbox: *sandbox, Name: *name, CompanyName: *cname}
 	if *roles != "" {
 		id.Roles = strings.Split(*roles, ",")
 	}

@@ -11,8 +11,11 @@ package auth
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/devhub-oss/devhub/internal/devhub"
 	"github.com/golang-jwt/jwt/v5"
@@ -23,6 +26,10 @@ type Claims struct {
 	CompanyID string   `json:"company_id"`
 	Sandbox   bool     `json:"sandbox"`
 	Roles     []string `json:"roles,omitempty"`
+	// Name and CompanyName are optional display claims: shown to people
+	// (consent page, console, marketplace), never used for a decision.
+	Name        string `json:"name,omitempty"`
+	CompanyName string `json:"company_name,omitempty"`
 	jwt.RegisteredClaims
 }
 
@@ -233,7 +240,8 @@ func (v *Verifier) Verify(token string) (devhub.Identity, error) {
 	if c.Subject == "" || c.CompanyID == "" {
 		return devhub.Identity{}, refused(ReasonMissingClaims)
 	}
-	id := devhub.Identity{UserID: c.Subject, CompanyID: c.CompanyID, Sandbox: c.Sandbox, Roles: c.Roles}
+	id := devhub.Identity{UserID: c.Subject, CompanyID: c.CompanyID, Sandbox: c.Sandbox, Roles: c.Roles,
+		Name: displayClaim(c.Name), CompanyName: displayClaim(c.CompanyName)}
 	until := c.ExpiresAt.Add(leeway)
 	if limit := now.Add(cacheTTL); limit.Before(until) {
 		until = limit
@@ -262,15 +270,37 @@ func (v *Verifier) parse(token string, keys [][]byte) (*jwt.Token, *Claims, erro
 	return tok, &c, err
 }
 
+// maxDisplayClaim bounds a display name, in bytes: a page shows it whole.
+const maxDisplayClaim = 200
+
+// displayClaim trims a display claim, drops control characters and bidi
+// overrides (a name must not reorder the text around it) and cuts it to
+// maxDisplayClaim bytes on a character boundary.
+func displayClaim(s string) string {
+	s = strings.TrimSpace(strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || (r >= '\u202a' && r <= '\u202e') || (r >= '\u2066' && r <= '\u2069') {
+			return -1
+		}
+		return r
+	}, s))
+	for len(s) > maxDisplayClaim {
+		_, size := utf8.DecodeLastRuneInString(s)
+		s = s[:len(s)-size]
+	}
+	return s
+}
+
 var errNoSecret = devhub.Errorf(devhub.EUNAVAILABLE, "Developer tokens cannot be verified at the moment; retry shortly.")
 
 // IssueToken signs a developer token for id, valid for ttl. It is for local
 // runs and tests: in production the platform's identity service issues them.
 func IssueToken(secret []byte, id devhub.Identity, issuer, audience string, now time.Time, ttl time.Duration) (string, error) {
 	c := Claims{
-		CompanyID: id.CompanyID,
-		Sandbox:   id.Sandbox,
-		Roles:     id.Roles,
+		CompanyID:   id.CompanyID,
+		Sandbox:     id.Sandbox,
+		Roles:       id.Roles,
+		Name:        id.Name,
+		CompanyName: id.CompanyName,
 		RegisteredClaims: jwt.RegisteredClaims{
 			Subject:   id.UserID,
 			Issuer:    issuer,

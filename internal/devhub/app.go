@@ -1,6 +1,7 @@
 package devhub
 
 import (
+	"cmp"
 	"net/url"
 	"strconv"
 	"strings"
@@ -67,6 +68,10 @@ type App struct {
 	CreatedAt      time.Time       `json:"created_at"`
 	UpdatedAt      time.Time       `json:"updated_at"`
 	Version        int             `json:"version"`
+
+	// OwnerCompanyName is the owner company's display name as last seen on
+	// a write by one of its users (NoteOwner); "" when none carried one.
+	OwnerCompanyName string `json:"owner_company_name"`
 }
 
 // Listing is a public app's marketplace listing. Every member is optional
@@ -118,6 +123,19 @@ type CallbackHealth struct {
 // OwnedBy reports whether the app belongs to company.
 func (a *App) OwnedBy(companyID string) bool { return a.OwnerCompanyID == companyID }
 
+// NoteOwner keeps the owner company's display name as by's token carries
+// it, when by is one of the owner's users and the token has one: a write
+// by another company (a reviewer) or a token without names changes nothing.
+func (a *App) NoteOwner(by Identity) {
+	if a.OwnedBy(by.CompanyID) && by.CompanyName != "" {
+		a.OwnerCompanyName = by.CompanyName
+	}
+}
+
+// OwnerDisplayName is the owner company's name, or its id when no name was
+// ever seen.
+func (a *App) OwnerDisplayName() string { return cmp.Or(a.OwnerCompanyName, a.OwnerCompanyID) }
+
 // NewAppInput is what a developer sends to save a draft.
 type NewAppInput struct {
 	Type            AppType  `json:"type"`
@@ -154,6 +172,7 @@ func NewApp(in NewAppInput, by Identity, now time.Time) (*App, error) {
 		UpdatedAt:      now.UTC(),
 		Version:        1,
 	}
+	a.OwnerCompanyName = by.CompanyName
 	a.Scopes = NormalizeScopes("scopes", in.Scopes, &p)
 	if in.InstallationURL != nil && *in.InstallationURL != "" {
 		a.InstallationURL = in.InstallationURL

@@ -8,6 +8,7 @@
 package devhub
 
 import (
+	"cmp"
 	"crypto/rand"
 	"encoding/base32"
 	"encoding/base64"
@@ -22,7 +23,18 @@ type Identity struct {
 	CompanyID string
 	Sandbox   bool
 	Roles     []string
+	// Name and CompanyName are the token's optional display claims "name"
+	// and "company_name": shown to people, never used for a decision.
+	Name        string
+	CompanyName string
 }
+
+// DisplayName is the user's name, or the user id when the token had none.
+func (id Identity) DisplayName() string { return cmp.Or(id.Name, id.UserID) }
+
+// DisplayCompany is the company's name, or the company id when the token
+// had none.
+func (id Identity) DisplayCompany() string { return cmp.Or(id.CompanyName, id.CompanyID) }
 
 // RoleReviewer is the platform staff role that reviews public apps.
 const RoleReviewer = "marketplace_reviewer"

@@ -75,6 +75,7 @@ type appItem struct {
 	CallbackHealth  *devhub.CallbackHealth `json:"callback_health,omitempty"`
 	ReviewFeedback  *devhub.ReviewFeedback `json:"review_feedback,omitempty"`
 	OwnerCompanyID  string                 `json:"owner_company_id"`
+	OwnerName       string                 `json:"owner_company_name,omitempty"`
 	CreatedBy       string                 `json:"created_by"`
 	CreatedAt       time.Time              `json:"created_at"`
 	UpdatedAt       time.Time              `json:"updated_at"`
@@ -102,7 +103,7 @@ func appItems(a *devhub.App) (app, client map[string]types.AttributeValue, err e
 		Name: a.Name, CallbackURL: a.CallbackURL, Scopes: a.Scopes, InstallationURL: a.InstallationURL,
 		ClientID: a.ClientID, ClientSecret: a.ClientSecret, PendingChanges: pendingItemOf(a.PendingChanges),
 		CallbackHealth: a.CallbackHealth, ReviewFeedback: a.ReviewFeedback, OwnerCompanyID: a.OwnerCompanyID,
-		CreatedBy: a.CreatedBy, CreatedAt: a.CreatedAt.UTC(), UpdatedAt: a.UpdatedAt.UTC(), TokenRotation: a.RefreshTokenRotation,
+		OwnerName: a.OwnerCompanyName, CreatedBy: a.CreatedBy, CreatedAt: a.CreatedAt.UTC(), UpdatedAt: a.UpdatedAt.UTC(), TokenRotation: a.RefreshTokenRotation,
 	}
 	if a.PreviousClientSecret != "" {
 		it.PrevSecret, it.PrevSecretUntil = a.PreviousClientSecret, a.PreviousSecretUntil.Unix()
@@ -142,7 +143,7 @@ func decodeApp(item map[string]types.AttributeValue) (*devhub.App, error) {
 		ID: m.str("id"), Type: devhub.AppType(m.str("app_type")), Status: devhub.AppStatus(m.str("status")),
 		Name: m.str("name"), CallbackURL: m.str("callback_url"), Scopes: m.strs("scopes"),
 		InstallationURL: m.strp("installation_url"), ClientID: m.str("client_id"), ClientSecret: m.str("client_secret"),
-		OwnerCompanyID: m.str("owner_company_id"), CreatedBy: m.str("created_by"),
+		OwnerCompanyID: m.str("owner_company_id"), OwnerCompanyName: m.str("owner_company_name"), CreatedBy: m.str("created_by"),
 		CreatedAt: m.time("created_at"), UpdatedAt: m.time("updated_at"), Version: m.int("version"),
 		RefreshTokenRotation: m.bool("refresh_token_rotation"),
 	}

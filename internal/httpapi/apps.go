@@ -50,6 +50,7 @@ type appView struct {
 	PendingChanges  *devhub.PendingChanges `json:"pending_changes"`
 	CallbackHealth  *devhub.CallbackHealth `json:"callback_health"`
 	OwnerCompanyID  string                 `json:"owner_company_id"`
+	OwnerName       *string                `json:"owner_company_name"`
 	CreatedBy       string                 `json:"created_by"`
 	CreatedAt       string                 `json:"created_at"`
 	UpdatedAt       string                 `json:"updated_at"`
@@ -67,7 +68,7 @@ func viewApp(a *devhub.App) appView {
 		InstallationURL: a.InstallationURL, ClientID: a.ClientID, ClientSecret: a.ClientSecret, Listing: listing,
 		TokenRotation: a.RefreshTokenRotation, ReviewFeedback: a.ReviewFeedback,
 		PendingChanges: a.PendingChanges, CallbackHealth: a.CallbackHealth, OwnerCompanyID: a.OwnerCompanyID,
-		CreatedBy: a.CreatedBy, CreatedAt: a.CreatedAt.UTC().Format(time.RFC3339Nano),
+		OwnerName: nonEmpty(a.OwnerCompanyName), CreatedBy: a.CreatedBy, CreatedAt: a.CreatedAt.UTC().Format(time.RFC3339Nano),
 		UpdatedAt: a.UpdatedAt.UTC().Format(time.RFC3339Nano), Version: a.Version, Warnings: appWarnings(a),
 	}
 }
@@ -219,4 +220,12 @@ func (s *Server) deleteApp(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// nonEmpty is s, or nil (JSON null) when s is "".
+func nonEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }

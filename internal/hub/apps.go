@@ -72,6 +72,7 @@ func (h *Hub) PatchApp(ctx context.Context, id devhub.Identity, appID string, pa
 	if err != nil {
 		return nil, err
 	}
+	next.NoteOwner(id)
 	if err := h.Apps.UpdateApp(ctx, next, a.Version); err != nil {
 		return nil, preconditionIfConditional(err, conditional)
 	}

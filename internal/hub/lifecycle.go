@@ -60,6 +60,7 @@ func (h *Hub) Move(ctx context.Context, id devhub.Identity, appID string, m devh
 	if err != nil {
 		return nil, err
 	}
+	next.NoteOwner(id)
 	if m == devhub.MoveApprove && a.PendingChanges != nil && len(a.PendingChanges.Extensions) > 0 {
 		// Held extension writes merge with the app in one transaction.
 		err = h.Extensions.MergePendingExtensions(ctx, a, next)

@@ -99,6 +99,7 @@ func (h *Hub) ApplyManifest(ctx context.Context, id devhub.Identity, appID strin
 	}
 	res := &ManifestResult{Plan: plan, App: a}
 	if plan.Changed() {
+		plan.App.NoteOwner(id)
 		res.App = plan.App
 	}
 	if in.DryRun || !plan.Changed() {
