@@ -20,6 +20,8 @@ func (s *Server) AppsRoutes() []Route {
 		{Method: http.MethodDelete, Pattern: "/v1/apps/{app_id}", Handle: s.deleteApp},
 		{Method: http.MethodGet, Pattern: "/openapi.json", Public: true, Handle: serveOpenAPI},
 		{Method: http.MethodGet, Pattern: "/v1/scopes", Public: true, Handle: listScopes},
+		{Method: http.MethodGet, Pattern: "/v1/marketplace/apps", Public: true, Handle: s.listMarketplace},
+		{Method: http.MethodGet, Pattern: "/v1/marketplace/apps/{app_id}", Public: true, Handle: s.getMarketplaceApp},
 	}, append(append(s.lifecycleRoutes(), s.manifestRoutes()...), s.deliveryRoutes()...)...)
 }
 
