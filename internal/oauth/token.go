@@ -470,6 +470,10 @@ type metadata struct {
 	ServiceDocumentation              string   `json:"service_documentation"`
 }
 
+// DocumentationURL is the metadata's service_documentation: the README's
+// OAuth section, a page for people (the OpenAPI document is for tools).
+const DocumentationURL = "https://github.com/devhub-oss/devhub#oauth"
+
 // Metadata is GET /.well-known/oauth-authorization-server (RFC 8414).
 func (s *Server) Metadata(w http.ResponseWriter, r *http.Request) {
 	iss := s.issuer(r)
@@ -482,6 +486,6 @@ func (s *Server) Metadata(w http.ResponseWriter, r *http.Request) {
 		CodeChallengeMethodsSupported: []string{"S256"},
 		TokenEndpointAuthMethods:      auth, RevocationEndpointAuthMethods: auth, IntrospectionEndpointAuthMethods: auth,
 		ScopesSupported: devhub.ScopeCatalog, AuthorizationResponseIssParameter: true,
-		ServiceDocumentation: iss + "/openapi.json",
+		ServiceDocumentation: DocumentationURL,
 	})
 }
