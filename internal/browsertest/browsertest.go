@@ -109,13 +109,28 @@ func Start(t testing.TB, o Options) *Browser {
 	if o.IgnoreCertificateErrors {
 		opts = append(opts, chromedp.IgnoreCertErrors)
 	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(actx)
-	b := &Browser{t: t, ctx: ctx, noJS: o.NoJavaScript, noShots: o.NoScreenshots}
-	t.Cleanup(func() { cancel(); cancelAlloc() })
-	if err := chromedp.Do(ctx); err != nil { // starts the browser
-		t.Fatalf("start chromium: %v", err)
+	// Chromium now and then exits while starting (seen once in a CI-like
+	// run on an idle machine); a second start, in a fresh profile, is not a
+	// retry of anything the test checks.
+	var ctx context.Context
+	for attempt := 1; ; attempt++ {
+		actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+		c, cancel := chromedp.NewContext(actx)
+		err := chromedp.Do(c) // starts the browser
+		if err == nil {
+			ctx = c
+			t.Cleanup(func() { cancel(); cancelAlloc() })
+			break
+		}
+		cancel()
+		cancelAlloc()
+		if attempt == 2 {
+			t.Fatalf("start chromium: %v", err)
+		}
+		t.Logf("chromium did not start, starting it once more: %v", err)
+		opts = append(opts, chromedp.UserDataDir(filepath.Join(dir, "retry")))
 	}
+	b := &Browser{t: t, ctx: ctx, noJS: o.NoJavaScript, noShots: o.NoScreenshots}
 	_ = chromedp.Listen(ctx, func(ev any) {
 		switch e := ev.(type) {
 		case *log.EventEntryAdded:
