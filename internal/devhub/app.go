@@ -123,6 +123,12 @@ type CallbackHealth struct {
 // OwnedBy reports whether the app belongs to company.
 func (a *App) OwnedBy(companyID string) bool { return a.OwnerCompanyID == companyID }
 
+// Listed reports whether the app is in the marketplace: a public app that is
+// published, whatever its pending changes (they are held: the listing shows
+// the approved version while they wait for a reviewer). The store indexes
+// exactly these apps for the marketplace list.
+func (a *App) Listed() bool { return a.Type == AppPublic && a.Status == StatusPublished }
+
 // NoteOwner keeps the owner company's display name as by's token carries
 // it, when by is one of the owner's users and the token has one: a write
 // by another company (a reviewer) or a token without names changes nothing.

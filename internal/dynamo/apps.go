@@ -56,6 +56,8 @@ type appItem struct {
 	SK              string                 `json:"SK"`
 	GSI1PK          string                 `json:"GSI1PK,omitempty"`
 	GSI1SK          string                 `json:"GSI1SK,omitempty"`
+	GSI2PK          string                 `json:"GSI2PK,omitempty"`
+	GSI2SK          string                 `json:"GSI2SK,omitempty"`
 	Type            string                 `json:"type"`
 	Version         int                    `json:"version"`
 	ID              string                 `json:"id"`
@@ -124,6 +126,11 @@ func appItems(a *devhub.App) (app, client map[string]types.AttributeValue, err e
 		st = devhub.StatusReview
 	}
 	it.GSI1PK, it.GSI1SK = statusPK(st), a.UpdatedAt.UTC().Format(sortTime)+"#"+a.ID
+	// The marketplace index (GSI2) holds listed apps only, pending changes or
+	// not: a published app waiting for a reviewer is in both (marketplace.go).
+	if a.Listed() {
+		it.GSI2PK, it.GSI2SK = marketPK, it.GSI1SK
+	}
 	if client, err = marshal(it); err != nil {
 		return nil, nil, fmt.Errorf("marshal client %s: %w", a.ID, err)
 	}
@@ -416,14 +423,22 @@ func (s *Store) ListApps(ctx context.Context, companyID, cursor string, limit in
 		ScanIndexForward: aws.Bool(false),
 		Limit:            aws.Int32(int32(limit)),
 	}
-	return s.queryApps(ctx, in, cursor, companyPK(companyID), "APP#", "list apps of "+companyID)
+	return s.queryApps(ctx, in, cursor, gsi1, companyPK(companyID), "APP#", "list apps of "+companyID)
 }
 
-// queryApps runs a GSI1 query of app items (or client copies) from cursor,
-// which must stay in partition gsi1pk under prefix.
-func (s *Store) queryApps(ctx context.Context, in *dynamodb.QueryInput, cursor, gsi1pk, prefix, op string) (Page[*devhub.App], error) {
+// index names a secondary index's key attributes.
+type index struct{ pk, sk string }
+
+var (
+	gsi1 = index{attrGSI1PK, attrGSI1SK}
+	gsi2 = index{attrGSI2PK, attrGSI2SK}
+)
+
+// queryApps runs a query of index ix over app items (or client copies) from
+// cursor, which must stay in partition pk under prefix.
+func (s *Store) queryApps(ctx context.Context, in *dynamodb.QueryInput, cursor string, ix index, pk, prefix, op string) (Page[*devhub.App], error) {
 	if cursor != "" {
-		start, err := decodeCursor(cursor, gsi1pk, prefix)
+		start, err := decodeCursor(cursor, ix, pk, prefix)
 		if err != nil {
 			return Page[*devhub.App]{}, err
 		}
@@ -442,7 +457,7 @@ func (s *Store) queryApps(ctx context.Context, in *dynamodb.QueryInput, cursor, 
 		page.Items = append(page.Items, a)
 	}
 	if out.LastEvaluatedKey != nil {
-		page.NextCursor = encodeCursor(out.LastEvaluatedKey)
+		page.NextCursor = encodeCursor(out.LastEvaluatedKey, ix)
 	}
 	return page, nil
 }
@@ -461,40 +476,43 @@ func (s *Store) ListAppsByStatus(ctx context.Context, status devhub.AppStatus, c
 		},
 		Limit: aws.Int32(int32(limit)),
 	}
-	return s.queryApps(ctx, in, cursor, statusPK(status), "", "list apps in "+string(status))
+	return s.queryApps(ctx, in, cursor, gsi1, statusPK(status), "", "list apps in "+string(status))
 }
 
-// A cursor is the last evaluated key of a GSI1 query, base64url-encoded JSON.
-// It is opaque to clients but not secret: decodeCursor checks that it stays
-// inside the caller's own partition, so a forged one can reach nothing else.
+// A cursor is the last evaluated key of an index query, base64url-encoded
+// JSON. It is opaque to clients but not secret: decodeCursor checks that it
+// stays inside the caller's own partition, so a forged one can reach nothing
+// else. The index's sort key is always under "GSI1SK", so that a marketplace
+// cursor handed out while the list read GSI1 (same sort key) still continues.
 type cursorKey struct {
-	PK, SK, GSI1SK string
+	PK, SK string
+	Sort   string `json:"GSI1SK"`
 }
 
-func encodeCursor(k map[string]types.AttributeValue) string {
+func encodeCursor(k map[string]types.AttributeValue, ix index) string {
 	str := func(name string) string {
 		if v, ok := k[name].(*types.AttributeValueMemberS); ok {
 			return v.Value
 		}
 		return ""
 	}
-	b, _ := json.Marshal(cursorKey{PK: str(attrPK), SK: str(attrSK), GSI1SK: str(attrGSI1SK)})
+	b, _ := json.Marshal(cursorKey{PK: str(attrPK), SK: str(attrSK), Sort: str(ix.sk)})
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-func decodeCursor(cursor, gsi1pk, prefix string) (map[string]types.AttributeValue, error) {
+func decodeCursor(cursor string, ix index, pk, prefix string) (map[string]types.AttributeValue, error) {
 	bad := devhub.Errorf(devhub.EMALFORMED, "The cursor is not valid; use next_cursor from a previous page.")
 	b, err := base64.RawURLEncoding.DecodeString(cursor)
 	if err != nil || len(cursor) > 1024 {
 		return nil, bad
 	}
 	var c cursorKey
-	if err := json.Unmarshal(b, &c); err != nil || c.PK == "" || c.SK == "" || !strings.HasPrefix(c.GSI1SK, prefix) {
+	if err := json.Unmarshal(b, &c); err != nil || c.PK == "" || c.SK == "" || c.Sort == "" || !strings.HasPrefix(c.Sort, prefix) {
 		return nil, bad
 	}
 	return map[string]types.AttributeValue{
 		attrPK: &types.AttributeValueMemberS{Value: c.PK}, attrSK: &types.AttributeValueMemberS{Value: c.SK},
-		attrGSI1PK: &types.AttributeValueMemberS{Value: gsi1pk}, attrGSI1SK: &types.AttributeValueMemberS{Value: c.GSI1SK},
+		ix.pk: &types.AttributeValueMemberS{Value: pk}, ix.sk: &types.AttributeValueMemberS{Value: c.Sort},
 	}, nil
 }
 

@@ -1,8 +1,9 @@
 // Package dynamo is the single-table DynamoDB store of devhub.
 //
-// Every item lives in one table with string keys PK and SK, one global
-// secondary index GSI1 (GSI1PK, GSI1SK), a TTL attribute expires_at (epoch
-// seconds) and a stream of new and old images. Every item carries "type"
+// Every item lives in one table with string keys PK and SK, two global
+// secondary indexes — GSI1 (GSI1PK, GSI1SK), and GSI2 (GSI2PK, GSI2SK),
+// sparse: set only on listed apps' client copies (marketplace.go) — a TTL
+// attribute expires_at (epoch seconds) and a stream of new and old images. Every item carries "type"
 // and "version". Codes and tokens are stored as SHA-256 hashes, never in clear.
 //
 // Items:
@@ -10,6 +11,7 @@
 //	type         PK                      SK        GSI1PK           GSI1SK
 //	app          APP#<app_id>            A         CO#<company_id>  APP#<created_at>#<app_id>
 //	client       CLIENT#<client_id>      A         STATUS#<status>  <updated_at>#<app_id>
+//	                                               (GSI2: MARKET, <updated_at>#<app_id>, when listed)
 //	app_deleted  APP#<app_id>            DELETED   -                -        (expires_at: 30 days)
 //	idempotency  IDEM#<company>#<sha256> I         -                -        (expires_at: 24 h)
 //	extension    APP#<app_id>            EXT#<id>  -                -        (see extensions.go)
@@ -31,6 +33,8 @@
 //	get app by client_id     GetItem PK=CLIENT#client_id, SK=A (consistent)
 //	list a company's apps    Query GSI1 GSI1PK=CO#company AND begins_with(GSI1SK, "APP#"), newest first, paged
 //	list apps in a status    Query GSI1 GSI1PK=STATUS#status (client copies), oldest change first, paged
+//	                         (STATUS#review also holds approved apps whose pending changes are in review)
+//	list the marketplace     Query GSI2 GSI2PK=MARKET (listed apps' client copies), oldest change first, paged
 //	create app               TransactWriteItems: Put app, Put client, [Put idempotency], all attribute_not_exists
 //	update app               TransactWriteItems: Put app (version = :read), Put client
 //	delete app               TransactWriteItems: Delete app (version = :read), Delete client, Put app_deleted

@@ -473,7 +473,7 @@ func (s *Store) ListInstallations(ctx context.Context, company, user, cursor str
 		Limit:                     aws.Int32(int32(limit)),
 	}
 	if cursor != "" {
-		start, err := decodeCursor(cursor, pk, skInstPrefix)
+		start, err := decodeCursor(cursor, gsi1, pk, skInstPrefix)
 		if err != nil {
 			return Page[*devhub.Installation]{}, err
 		}
@@ -488,7 +488,7 @@ func (s *Store) ListInstallations(ctx context.Context, company, user, cursor str
 		page.Items = append(page.Items, decodeInstallation(it))
 	}
 	if out.LastEvaluatedKey != nil {
-		page.NextCursor = encodeCursor(out.LastEvaluatedKey)
+		page.NextCursor = encodeCursor(out.LastEvaluatedKey, gsi1)
 	}
 	return page, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -19,6 +20,9 @@ const (
 	attrGSI1PK = "GSI1PK"
 	attrGSI1SK = "GSI1SK"
 	indexGSI1  = "GSI1"
+	attrGSI2PK = "GSI2PK"
+	attrGSI2SK = "GSI2SK"
+	indexGSI2  = "GSI2"
 	// TTLAttribute holds an item's expiry in epoch seconds.
 	TTLAttribute = "expires_at"
 )
@@ -36,19 +40,14 @@ func TableDefinition(name string) *dynamodb.CreateTableInput {
 			{AttributeName: aws.String(attrSK), AttributeType: str},
 			{AttributeName: aws.String(attrGSI1PK), AttributeType: str},
 			{AttributeName: aws.String(attrGSI1SK), AttributeType: str},
+			{AttributeName: aws.String(attrGSI2PK), AttributeType: str},
+			{AttributeName: aws.String(attrGSI2SK), AttributeType: str},
 		},
 		KeySchema: []types.KeySchemaElement{
 			{AttributeName: aws.String(attrPK), KeyType: types.KeyTypeHash},
 			{AttributeName: aws.String(attrSK), KeyType: types.KeyTypeRange},
 		},
-		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{{
-			IndexName: aws.String(indexGSI1),
-			KeySchema: []types.KeySchemaElement{
-				{AttributeName: aws.String(attrGSI1PK), KeyType: types.KeyTypeHash},
-				{AttributeName: aws.String(attrGSI1SK), KeyType: types.KeyTypeRange},
-			},
-			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
-		}},
+		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{gsi(indexGSI1, attrGSI1PK, attrGSI1SK), gsi(indexGSI2, attrGSI2PK, attrGSI2SK)},
 		StreamSpecification: &types.StreamSpecification{
 			StreamEnabled:  aws.Bool(true),
 			StreamViewType: types.StreamViewTypeNewAndOldImages,
@@ -56,8 +55,21 @@ func TableDefinition(name string) *dynamodb.CreateTableInput {
 	}
 }
 
+func gsi(name, pk, sk string) types.GlobalSecondaryIndex {
+	return types.GlobalSecondaryIndex{
+		IndexName: aws.String(name),
+		KeySchema: []types.KeySchemaElement{
+			{AttributeName: aws.String(pk), KeyType: types.KeyTypeHash},
+			{AttributeName: aws.String(sk), KeyType: types.KeyTypeRange},
+		},
+		Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+	}
+}
+
 // EnsureTable creates the table from TableDefinition unless it exists, waits
-// until it is active and turns on TTL. Point-in-time recovery is a setting of
+// until it is active and turns on TTL. A table made before GSI2 existed (the
+// local runner keeps its data in .local/) gets it added, and its listed
+// apps indexed (BackfillMarketplace), as an upgraded stack does. Point-in-time recovery is a setting of
 // the deployed table only (template.yaml); DynamoDB Local has none.
 func EnsureTable(ctx context.Context, db *dynamodb.Client, name string) error {
 	_, err := db.CreateTable(ctx, TableDefinition(name))
@@ -72,6 +84,9 @@ func EnsureTable(ctx context.Context, db *dynamodb.Client, name string) error {
 	if err := w.Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)}, time.Minute); err != nil {
 		return fmt.Errorf("wait for table %s: %w", name, err)
 	}
+	if err := ensureIndexes(ctx, db, name); err != nil {
+		return err
+	}
 	_, err = db.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
 		TableName: aws.String(name),
 		TimeToLiveSpecification: &types.TimeToLiveSpecification{
@@ -83,6 +98,64 @@ func EnsureTable(ctx context.Context, db *dynamodb.Client, name string) error {
 		return fmt.Errorf("enable TTL on %s: %w", name, err)
 	}
 	return nil
+}
+
+// ensureIndexes adds the indexes of TableDefinition that table name lacks,
+// one at a time (as DynamoDB allows), waits until they are active, and
+// indexes the apps written before GSI2 existed.
+func ensureIndexes(ctx context.Context, db *dynamodb.Client, name string) error {
+	def := TableDefinition(name)
+	for _, want := range def.GlobalSecondaryIndexes {
+		out, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
+		if err != nil {
+			return fmt.Errorf("describe table %s: %w", name, err)
+		}
+		if slices.ContainsFunc(out.Table.GlobalSecondaryIndexes, func(g types.GlobalSecondaryIndexDescription) bool {
+			return aws.ToString(g.IndexName) == aws.ToString(want.IndexName)
+		}) {
+			continue
+		}
+		_, err = db.UpdateTable(ctx, &dynamodb.UpdateTableInput{
+			TableName: aws.String(name), AttributeDefinitions: def.AttributeDefinitions,
+			GlobalSecondaryIndexUpdates: []types.GlobalSecondaryIndexUpdate{{Create: &types.CreateGlobalSecondaryIndexAction{
+				IndexName: want.IndexName, KeySchema: want.KeySchema, Projection: want.Projection,
+			}}},
+		})
+		if err != nil {
+			return fmt.Errorf("add index %s to %s: %w", aws.ToString(want.IndexName), name, err)
+		}
+		if err := waitIndex(ctx, db, name, aws.ToString(want.IndexName)); err != nil {
+			return err
+		}
+		if aws.ToString(want.IndexName) == indexGSI2 {
+			if _, err := New(db, name).BackfillMarketplace(ctx); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func waitIndex(ctx context.Context, db *dynamodb.Client, table, index string) error {
+	for deadline := time.Now().Add(time.Minute); ; {
+		out, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
+		if err != nil {
+			return fmt.Errorf("describe table %s: %w", table, err)
+		}
+		for _, g := range out.Table.GlobalSecondaryIndexes {
+			if aws.ToString(g.IndexName) == index && g.IndexStatus == types.IndexStatusActive {
+				return nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("index %s of %s is not active after a minute", index, table)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 func isTTLAlreadyEnabled(err error) bool {

@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -154,5 +155,135 @@ func TestMarketplace(t *testing.T) {
 			t.Errorf("after deleting: %+v", p)
 		}
 		same(t, c.ID)
+	})
+}
+
+// TestMarketplacePendingChanges: a published app stays listed, with its
+// approved values, while its pending changes wait for a reviewer, and is in
+// the review queue meanwhile; after the decision it is listed (with the new
+// values when approved) and no longer queued. One round trip per list page
+// and per queue page; two per app page.
+func TestMarketplacePendingChanges(t *testing.T) {
+	e := newEnv(t)
+	e.server.Hub.IssuerURL = "https://hub.example/"
+	base, _ := callbackServers(t, e)
+	a := e.publishedApp(t, alice, base, "Deal sync", nil)
+	other := e.publishedApp(t, bob, base, "Globex notes", nil)
+
+	list := func(t *testing.T) map[string]marketplaceApp {
+		t.Helper()
+		e.meter.Reset()
+		var p marketplacePage
+		e.do(t, "GET", "/v1/marketplace/apps", nil, nil).want(t, http.StatusOK).decode(t, &p)
+		if n := e.meter.Total(); n != 1 {
+			t.Errorf("marketplace list: %d round trips (%v), want 1", n, e.meter.Calls())
+		}
+		byID := map[string]marketplaceApp{}
+		for _, m := range p.Data {
+			byID[m.ID] = m
+		}
+		return byID
+	}
+	page := func(t *testing.T, id string) marketplaceApp {
+		t.Helper()
+		e.meter.Reset()
+		var m marketplaceApp
+		e.do(t, "GET", "/v1/marketplace/apps/"+id, nil, nil).want(t, http.StatusOK).decode(t, &m)
+		if n := e.meter.Total(); n != 2 {
+			t.Errorf("marketplace app: %d round trips (%v), want 2", n, e.meter.Calls())
+		}
+		return m
+	}
+	queued := func(t *testing.T) []string {
+		t.Helper()
+		e.meter.Reset()
+		var q struct{ Data []devhub.App }
+		e.do(t, "GET", "/v1/review", &reviewer, nil).want(t, http.StatusOK).decode(t, &q)
+		if n := e.meter.Total(); n != 1 {
+			t.Errorf("review queue: %d round trips (%v), want 1", n, e.meter.Calls())
+		}
+		ids := []string{}
+		for _, x := range q.Data {
+			ids = append(ids, x.ID)
+		}
+		return ids
+	}
+	scopes := func(m marketplaceApp) []string {
+		var s []string
+		for _, x := range m.Scopes {
+			s = append(s, x.Scope)
+		}
+		return s
+	}
+	approvedScopes := []string{"base", "contacts:full", "deals:read"}
+	sendChanges := func(t *testing.T, id string, owner devhub.Identity) {
+		t.Helper()
+		e.do(t, "PATCH", "/v1/apps/"+id, &owner, map[string]any{"scopes": []string{"deals:read"}}).want(t, http.StatusOK)
+		e.move(t, owner, id, "review", nil).want(t, http.StatusOK)
+	}
+	sameSet := func(got, want []string) bool {
+		got, want = slices.Clone(got), slices.Clone(want)
+		slices.Sort(got)
+		slices.Sort(want)
+		return slices.Equal(got, want)
+	}
+
+	sendChanges(t, a.ID, alice)
+	if l := list(t); len(l) != 2 || !sameSet(scopes(l[a.ID]), approvedScopes) || l[a.ID].Name != "Deal sync" {
+		t.Fatalf("changes in review: listed %+v, want both apps, %s with its approved scopes %v", l, a.ID, approvedScopes)
+	}
+	if m := page(t, a.ID); !sameSet(scopes(m), approvedScopes) {
+		t.Errorf("changes in review: app page scopes %v, want the approved %v", scopes(m), approvedScopes)
+	}
+	if q := queued(t); !slices.Equal(q, []string{a.ID}) {
+		t.Errorf("changes in review: queue %v, want [%s]", q, a.ID)
+	}
+
+	t.Run("Approve", func(t *testing.T) {
+		e.move(t, reviewer, a.ID, "approve", nil).want(t, http.StatusOK)
+		want := []string{"base", "deals:read"}
+		if l := list(t); len(l) != 2 || !sameSet(scopes(l[a.ID]), want) {
+			t.Errorf("approved: listed %+v, want %s with scopes %v", l, a.ID, want)
+		}
+		if m := page(t, a.ID); !sameSet(scopes(m), want) {
+			t.Errorf("approved: app page scopes %v, want %v", scopes(m), want)
+		}
+		if q := queued(t); len(q) != 0 {
+			t.Errorf("approved: queue %v, want empty", q)
+		}
+	})
+
+	t.Run("Reject", func(t *testing.T) {
+		sendChanges(t, other.ID, bob)
+		if l := list(t); len(l) != 2 {
+			t.Errorf("in review: listed %+v", l)
+		}
+		e.move(t, reviewer, other.ID, "reject", map[string]any{"reason": "Explain why you need fewer scopes."}).want(t, http.StatusOK)
+		if l := list(t); len(l) != 2 || !sameSet(scopes(l[other.ID]), approvedScopes) {
+			t.Errorf("rejected: listed %+v, want %s with its scopes %v", l, other.ID, approvedScopes)
+		}
+		if q := queued(t); len(q) != 0 {
+			t.Errorf("rejected: queue %v, want empty", q)
+		}
+	})
+
+	t.Run("UnpublishWhileInReview", func(t *testing.T) {
+		sendChanges(t, other.ID, bob)
+		e.move(t, bob, other.ID, "unpublish", nil).want(t, http.StatusOK)
+		if l := list(t); len(l) != 1 || l[a.ID].ID == "" {
+			t.Errorf("unpublished: listed %+v, want only %s", l, a.ID)
+		}
+		e.do(t, "GET", "/v1/marketplace/apps/"+other.ID, nil, nil).want(t, http.StatusNotFound)
+		if q := queued(t); !slices.Equal(q, []string{other.ID}) {
+			t.Errorf("unpublished with changes in review: queue %v, want [%s]", q, other.ID)
+		}
+	})
+
+	t.Run("Unpublish", func(t *testing.T) {
+		e.move(t, alice, a.ID, "unpublish", nil).want(t, http.StatusOK)
+		if l := list(t); len(l) != 0 {
+			t.Errorf("unpublished: listed %+v", l)
+		}
+		e.do(t, "GET", "/v1/marketplace/apps/"+a.ID, nil, nil).want(t, http.StatusNotFound)
 	})
 }

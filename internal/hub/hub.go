@@ -143,6 +143,9 @@ type AppStore interface {
 	// ListAppsByStatus lists every company's apps in status (review: also
 	// approved apps whose pending changes wait for a reviewer). Errors: EMALFORMED.
 	ListAppsByStatus(ctx context.Context, status devhub.AppStatus, cursor string, limit int) (devhub.Page[*devhub.App], error)
+	// ListMarketplace lists every company's listed apps (devhub.App.Listed),
+	// pending changes or not, oldest change first. Errors: EMALFORMED.
+	ListMarketplace(ctx context.Context, cursor string, limit int) (devhub.Page[*devhub.App], error)
 	// UpdateApp errors: ENOTFOUND, ECONFLICT (version moved since read; it
 	// then also matches devhub.ErrStale).
 	UpdateApp(ctx context.Context, next *devhub.App, readVersion int) error

@@ -8,23 +8,25 @@ import (
 )
 
 // Listed reports whether a is in the marketplace: a public app that is
-// published. Everything else is as missing to anyone browsing it.
-func Listed(a *devhub.App) bool {
-	return a != nil && a.Type == devhub.AppPublic && a.Status == devhub.StatusPublished
-}
+// published (devhub.App.Listed), pending changes or not. Everything else is
+// as missing to anyone browsing it.
+func Listed(a *devhub.App) bool { return a != nil && a.Listed() }
 
 // MarketplaceApps is a page of the marketplace: published public apps of
 // every company, for anyone (no identity), oldest change first. One Query of
-// the status index (GSI1 STATUS#published); no Scan. Errors: EMALFORMED
-// (bad cursor).
+// the marketplace index (GSI2, which holds exactly the listed apps, so a
+// page is never short for apps filtered out); no Scan. A published app
+// whose pending changes wait for a reviewer stays listed, with its approved
+// values (the status index queues it under review, which is why the list
+// does not read STATUS#published). Errors: EMALFORMED (bad cursor).
 func (h *Hub) MarketplaceApps(ctx context.Context, page PageRequest) (devhub.Page[*devhub.App], error) {
-	p, err := h.Apps.ListAppsByStatus(ctx, devhub.StatusPublished, page.Cursor, page.limit())
+	p, err := h.Apps.ListMarketplace(ctx, page.Cursor, page.limit())
 	if err != nil {
 		return p, err
 	}
 	listed := p.Items[:0]
 	for _, a := range p.Items {
-		if Listed(a) {
+		if Listed(a) { // the index's own rule; kept as a guard
 			a.ClientSecret, a.PreviousClientSecret = "", ""
 			listed = append(listed, a)
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"go/ast"
+	"go/constant"
 	"go/importer"
 	"go/parser"
 	"go/token"
@@ -30,6 +31,7 @@ const modulePath = "github.com/devhub-oss/devhub"
 const (
 	resTable  = "!GetAtt Table.Arn"
 	resGSI1   = "!Sub ${Table.Arn}/index/GSI1"
+	resGSI2   = "!Sub ${Table.Arn}/index/GSI2"
 	resStream = "!GetAtt Table.StreamArn"
 	resQueue  = "!GetAtt StreamFailureQueue.Arn"
 	resBus    = "!Sub arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/${EventBusName}"
@@ -79,8 +81,8 @@ func wantGrants(id string) map[string][]string {
 //
 // Which resource a Query needs (the table or GSI1) comes from the store's
 // access patterns (internal/dynamo package doc), and is checked against the
-// code: a dynamodb.QueryInput literal with IndexName stands for GSI1, one
-// without for the table.
+// code: a dynamodb.QueryInput literal with IndexName stands for the index it
+// names, one without for the table.
 var wantPolicies = map[string]map[string][]string{
 	"AppsFunction": {
 		// GetApp; create/update/delete are TransactWriteItems of Put and
@@ -89,8 +91,9 @@ var wantPolicies = map[string]map[string][]string{
 		"dynamodb:PutItem":    {resTable},
 		"dynamodb:DeleteItem": {resTable},
 		// ListApps (CO#company) and the review queue (STATUS#review);
-		// AppExtensions (APP#id) for manifests; ListDeliveries (DLV#company#app).
-		"dynamodb:Query":                {resTable, resGSI1},
+		// AppExtensions (APP#id) for manifests; ListDeliveries (DLV#company#app);
+		// the marketplace list (GSI2).
+		"dynamodb:Query":                {resTable, resGSI1, resGSI2},
 		"secretsmanager:GetSecretValue": {resSecret},
 	},
 	"ExtensionsFunction": {
@@ -491,8 +494,8 @@ var (
 
 // codeActions returns, per folder of functions/, the IAM actions of the AWS
 // SDK operations its binary can reach from main, and for each reached
-// dynamodb.QueryInput literal queryOn and its resource (the table, or GSI1
-// when it sets IndexName). It type-checks this
+// dynamodb.QueryInput literal queryOn and its resource (the table, or the
+// index its IndexName names). It type-checks this
 // module's packages from source (the others from `go list -export` data) and
 // builds a call graph over them:
 //   - a use of a function or method, called or taken as a value, is an edge;
@@ -738,7 +741,7 @@ func (g *callGraph) walk(from string, body ast.Node, info *types.Info) {
 				for _, el := range n.Elts {
 					if kv, ok := el.(*ast.KeyValueExpr); ok {
 						if id, ok := kv.Key.(*ast.Ident); ok && id.Name == "IndexName" {
-							res = resGSI1 // the one index
+							res = indexResource(info, kv.Value)
 						}
 					}
 				}
@@ -758,6 +761,17 @@ func (g *callGraph) walk(from string, body ast.Node, info *types.Info) {
 		}
 		return true
 	})
+}
+
+// indexResource is the resource of a QueryInput's IndexName value,
+// aws.String(<constant>): "!Sub ${Table.Arn}/index/<its value>".
+func indexResource(info *types.Info, v ast.Expr) string {
+	if call, ok := v.(*ast.CallExpr); ok && len(call.Args) == 1 {
+		if tv, ok := info.Types[call.Args[0]]; ok && tv.Value != nil && tv.Value.Kind() == constant.String {
+			return "!Sub ${Table.Arn}/index/" + constant.StringVal(tv.Value)
+		}
+	}
+	return "IndexName that is not aws.String(<constant>)"
 }
 
 func derefType(t types.Type) types.Type {
