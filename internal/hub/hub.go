@@ -81,6 +81,9 @@
 //   - FollowInstallLink: where a public install link leads (1 GetItem at most).
 //   - ListInstallations, Uninstall: the caller's own installations (1 Query;
 //     a Query and a DeleteItem).
+//   - InstalledApps, InstalledAppOf (installed.go): the caller's installations
+//     with their apps, for the marketplace's "Installed apps" (1 Query + 1
+//     BatchGetItem; a Query + a GetItem).
 //   - LaunchExtension (launch.go): the URL and JWT an installed extension
 //     opens with (1 Query).
 //

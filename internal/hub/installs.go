@@ -16,6 +16,9 @@ type InstallationStore interface {
 	// DeleteInstallation uninstalls; every token of it dies at once.
 	// Errors: ENOTFOUND (no such installation of this user).
 	DeleteInstallation(ctx context.Context, company, user, id string) error
+	// FindInstallation returns one of (company, user)'s installations.
+	// Errors: ENOTFOUND (no such installation of this user).
+	FindInstallation(ctx context.Context, company, user, id string) (*devhub.Installation, error)
 	// LaunchTarget returns the app and extension if company may launch it
 	// (installed, or a draft it owns). Errors: ENOTFOUND.
 	LaunchTarget(ctx context.Context, appID, extID, company string) (*devhub.App, *devhub.Extension, error)
@@ -26,6 +29,9 @@ type InstallationStore interface {
 type ClientStore interface {
 	// GetAppByClientID errors: ENOTFOUND.
 	GetAppByClientID(ctx context.Context, clientID string) (*devhub.App, error)
+	// GetAppsByClientID returns the apps of those client ids that exist,
+	// in any order, in one BatchGetItem per 100 ids.
+	GetAppsByClientID(ctx context.Context, clientIDs []string) ([]*devhub.App, error)
 }
 
 var (
