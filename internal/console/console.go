@@ -117,6 +117,7 @@ func (c *Console) Routes() []Route {
 	rs = append(rs, c.extensionRoutes()...)
 	rs = append(rs, c.manifestRoutes()...)
 	rs = append(rs, c.deliveryRoutes()...)
+	rs = append(rs, c.marketplaceRoutes()...)
 	return rs
 }
 

@@ -28,6 +28,18 @@ type Hub interface {
 	ExtensionHub // the App extensions tab (extensions.go)
 	AppDeliveries(ctx context.Context, id devhub.Identity, appID string, page hub.PageRequest) (*devhub.App, devhub.Page[*devhub.Delivery], error)
 	Redeliver(ctx context.Context, id devhub.Identity, appID, deliveryID string) (*devhub.Delivery, error)
+	MarketplaceHub // the marketplace pages (marketplace.go, installed.go)
+}
+
+// MarketplaceHub is what the marketplace pages need: the public listing,
+// and the caller's own installations.
+type MarketplaceHub interface {
+	MarketplaceApps(ctx context.Context, page hub.PageRequest) (devhub.Page[*devhub.App], error)
+	MarketplaceApp(ctx context.Context, appID string) (*devhub.App, []*devhub.Extension, error)
+	MarketplaceInstallURL(a *devhub.App) (string, error)
+	InstalledApps(ctx context.Context, id devhub.Identity, page hub.PageRequest) (devhub.Page[hub.InstalledApp], error)
+	InstalledAppOf(ctx context.Context, id devhub.Identity, installationID string) (hub.InstalledApp, error)
+	Uninstall(ctx context.Context, id devhub.Identity, installationID string) error
 }
 
 var _ Hub = (*hub.Hub)(nil)

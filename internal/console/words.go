@@ -41,6 +41,21 @@ const (
 	TextNoDeliveries     = "No deliveries yet. When a company uninstalls the app, or the app is deleted, each uninstall notification sent to the callback URL is listed here for 30 days."
 	TextMoreDeliveries   = "Older deliveries"
 
+	// The marketplace (marketplace.templ, installed.templ).
+	TextMarketplace     = "Marketplace"
+	TextMarketplaceLead = "Apps that work with your CRM, built by developers on the platform."
+	TextNoMarketApps    = "No apps are listed yet. Public apps appear here once their developers publish them."
+	TextMoreApps        = "More apps"
+	TextInstall         = "Install"
+	TextFeatures        = "Features"
+	TextNoFeatures      = "This app adds nothing to the pages of the CRM: it works through the API only."
+	TextInstalledApps   = "Installed apps"
+	TextNoInstalled     = "You have not installed any apps. Apps you install from the marketplace or from an installation link are listed here."
+	TextMoreInstalled   = "More installed apps"
+	TextUninstall       = "Uninstall"
+	TextUninstallWhat   = "The app stops working for you at once: its access to your data ends, and the app is told that you uninstalled it. Other people in your company keep their own installations. You can install it again later."
+	TextCancel          = "Cancel"
+
 	TabBasicInfo   = "Basic info"
 	TabOAuth       = "OAuth & access scopes"
 	TabExtensions  = "App extensions"
