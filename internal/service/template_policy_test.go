@@ -128,8 +128,9 @@ var wantPolicies = map[string]map[string][]string{
 		"dynamodb:UpdateItem":         {resTable},
 		"dynamodb:DeleteItem":         {resTable},
 		"dynamodb:ConditionCheckItem": {resTable},
-		// The dashboard and the review queue (GSI1); an app's extensions.
-		"dynamodb:Query": {resTable, resGSI1},
+		// The dashboard, the review queue and the installed apps (GSI1);
+		// an app's extensions; the marketplace list (GSI2).
+		"dynamodb:Query": {resTable, resGSI1, resGSI2},
 		// The session cookie is a developer token.
 		"secretsmanager:GetSecretValue": {resSecret},
 	},
