@@ -276,6 +276,9 @@ func (c *Console) renderError(w http.ResponseWriter, r *http.Request, err error)
 		return
 	}
 	page := errorPageFor(status, err)
+	if status == http.StatusNotFound && strings.HasPrefix(r.URL.Path, "/marketplace") {
+		page = marketplaceNotFound // anyone may browse there: no dashboard to go back to
+	}
 	w.Header().Set("Cache-Control", "no-store")
 	render(w, r, status, nil, page.title, errorPage(page))
 }

@@ -26,3 +26,9 @@ func errorPageFor(status int, err error) errorPageData {
 	}
 	return errorPageData{title: "That did not work", heading: "That did not work", message: devhub.ErrorMessage(err)}
 }
+
+// marketplaceNotFound is the 404 of every marketplace page: a missing app
+// and an app that is not listed say the same.
+var marketplaceNotFound = errorPageData{title: "Page not found", heading: "Page not found",
+	message: "There is no app here: it may have been removed from the marketplace. Check the address, or browse the marketplace.",
+	link:    "/marketplace", linkText: "Go to the " + TextMarketplace}

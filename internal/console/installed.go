@@ -86,8 +86,3 @@ func accessGroups(scopes []string) []accessGroup {
 	}
 	return out
 }
-
-// installedScopes are the scopes the installation granted, in words.
-func installedScopes(in *devhub.Installation) []devhub.ScopeInfo {
-	return devhub.DescribeScopes(in.Scopes)
-}

@@ -42,7 +42,7 @@ var notices = map[string]string{
 	"manifest-unchanged": "The manifest already matched the app: nothing changed.",
 	"redelivered":        "Sent again: the app's callback URL accepted it.",
 	"redeliver-failed":   "Sent again, but the app's callback URL did not accept it: see the delivery's last status or error.",
-	"uninstalled":        "The app was uninstalled. Its access ended and it is being told.",
+	"uninstalled":        "The app was uninstalled. Its access has ended, and the app is being notified.",
 }
 
 // redirect ends a successful POST: 303 to target, with a one-time notice.
