@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -194,5 +195,40 @@ func TestInstalledPaging(t *testing.T) {
 	mustStatus(t, r, http.StatusOK)
 	if n := strings.Count(r.Body, "/uninstall\""); n != 1 {
 		t.Errorf("second page: %d", n)
+	}
+}
+
+// TestUninstallRace: the same Uninstall sent six times at once (a double
+// click, a resent form) uninstalls once; the others are 404; nothing is
+// half-done.
+func TestUninstallRace(t *testing.T) {
+	e := newEnv(t)
+	a := e.createApp(t, aliceNamed, devhub.AppPrivate, "Raced app")
+	in := e.install(t, customer, a)
+	path := "/marketplace/installed/" + in.ID + "/uninstall"
+	const n = 6
+	codes := make(chan int, n)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			codes <- e.post(t, &customer, path, nil).StatusCode
+		}()
+	}
+	close(start)
+	wg.Wait()
+	close(codes)
+	got := map[int]int{}
+	for c := range codes {
+		got[c]++
+	}
+	if got[http.StatusSeeOther] != 1 || got[http.StatusNotFound] != n-1 {
+		t.Fatalf("statuses %v, want one 303 and %d × 404", got, n-1)
+	}
+	if c := countInstallations(t, e, customer); c != 0 {
+		t.Fatalf("%d installations left", c)
 	}
 }
