@@ -17,6 +17,7 @@ type OAuthHandlers interface {
 	Revoke(w http.ResponseWriter, r *http.Request)     // POST /oauth/revoke (RFC 7009)
 	Introspect(w http.ResponseWriter, r *http.Request) // POST /oauth/introspect (RFC 7662)
 	Metadata(w http.ResponseWriter, r *http.Request)   // GET /.well-known/oauth-authorization-server
+	Favicon(w http.ResponseWriter, r *http.Request)    // GET /favicon.ico
 }
 
 // OAuthAuthorizeRoutes are the routes of the oauth-authorize function.
@@ -24,6 +25,7 @@ func (s *Server) OAuthAuthorizeRoutes() []Route {
 	return []Route{
 		{Method: http.MethodGet, Pattern: "/oauth/authorize", Public: true, Handle: s.oauth(OAuthHandlers.Authorize)},
 		{Method: http.MethodPost, Pattern: "/oauth/authorize", Public: true, Handle: s.oauth(OAuthHandlers.Decide)},
+		{Method: http.MethodGet, Pattern: "/favicon.ico", Public: true, Handle: s.oauth(OAuthHandlers.Favicon)},
 	}
 }
 

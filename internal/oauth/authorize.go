@@ -1,13 +1,10 @@
 package oauth
 
 import (
-	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
-	"embed"
 	"encoding/base64"
 	"encoding/binary"
-	"html/template"
 	"io"
 	"log/slog"
 	"mime"
@@ -18,9 +15,6 @@ import (
 
 	"github.com/devhub-oss/devhub/internal/devhub"
 )
-
-//go:embed templates/*.html
-var templateFS embed.FS
 
 // SessionCookie is the cookie the platform sets for a logged-in user: the
 // same JWT as the bearer token.
@@ -56,14 +50,17 @@ var (
 	pageBadRequest    = &page{http.StatusBadRequest, "Invalid request", "The installation request is malformed."}
 	pageStale         = &page{http.StatusForbidden, "This page has expired", "The consent form is no longer valid. Open the installation link again."}
 	pageInReview      = &page{http.StatusForbidden, "Not installable yet", "This app is waiting for review and cannot be installed until it is approved."}
+	pageCrossSite     = &page{http.StatusForbidden, "Refused", "This form was sent from another site, so it was refused. Open the installation link again."}
 	pageTooLarge      = &page{http.StatusRequestEntityTooLarge, "Invalid request", "The form is too large."}
 	pageFault         = &page{http.StatusInternalServerError, "Something went wrong", "Please try again in a moment."}
 )
 
 // setPageHeaders are on every page and redirect of the consent flow:
 // never framed (clickjacking), never cached, no referrer leaks the query.
+// The CSP allows no script at all, the one inline stylesheet by its hash,
+// and images from this site, data: (the icon) and https (the app's icon).
 func setPageHeaders(h http.Header, formTarget string) {
-	csp := "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+	csp := "default-src 'none'; style-src " + styleHash + "; img-src 'self' https: data:; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 	if formTarget != "" {
 		csp += " " + formTarget
 	}
@@ -72,34 +69,6 @@ func setPageHeaders(h http.Header, formTarget string) {
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
-}
-
-func (s *Server) templates() *template.Template {
-	// Parsed on first use, not at init: a function that links this package
-	// without serving pages pays nothing.
-	s.pagesOnce.Do(func() {
-		s.pages = template.Must(template.ParseFS(templateFS, "templates/*.html"))
-	})
-	return s.pages
-}
-
-func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, data any, formTarget string) {
-	var buf bytes.Buffer
-	if err := s.templates().ExecuteTemplate(&buf, name, data); err != nil {
-		s.log(r).ErrorContext(r.Context(), "render page", slog.String("error", err.Error()))
-		status, buf = http.StatusInternalServerError, *bytes.NewBufferString("<!doctype html><title>Error</title><p>Something went wrong.</p>")
-	}
-	h := w.Header()
-	setPageHeaders(h, formTarget)
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	if status == http.StatusUnauthorized {
-		h.Set("WWW-Authenticate", `Bearer realm="devhub"`)
-	}
-	if status == http.StatusServiceUnavailable {
-		h.Set("Retry-After", "1")
-	}
-	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
 }
 
 // writePage answers err as an error page; a fault is logged and hidden.
@@ -112,7 +81,11 @@ func (s *Server) writePage(w http.ResponseWriter, r *http.Request, err error) {
 			p = &page{http.StatusServiceUnavailable, pageFault.title, pageFault.message}
 		}
 	}
-	s.render(w, r, p.status, "error.html", struct{ Title, Message string }{p.title, p.message}, "")
+	login := ""
+	if p == pageNoUser && r.Method == http.MethodGet {
+		login = s.loginURL(r.URL.RequestURI())
+	}
+	s.render(w, r, p.status, errorPage(p, login), "")
 }
 
 // user is the logged-in user: the bearer token, else the session cookie.
@@ -227,16 +200,6 @@ func redirectError(e *Error) url.Values {
 	return v
 }
 
-// consentView is what the consent page shows and posts back.
-type consentView struct {
-	AppName, OwnerCompanyID, UserID, CompanyID string
-	Scopes                                     []string
-	Action                                     string
-	ClientID, RedirectURI, State               string
-	CodeChallenge, CodeChallengeMethod, CSRF   string
-	CallbackHost                               string
-}
-
 // Authorize is GET /oauth/authorize: the consent page. It never grants.
 // One round trip (the app by client_id).
 func (s *Server) Authorize(w http.ResponseWriter, r *http.Request) {
@@ -256,13 +219,26 @@ func (s *Server) Authorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	cb, _ := url.Parse(app.CallbackURL)
-	view := consentView{
-		AppName: app.Name, OwnerCompanyID: app.OwnerCompanyID, UserID: id.UserID, CompanyID: id.CompanyID,
-		Scopes: app.Scopes, Action: "authorize", ClientID: ar.ClientID, RedirectURI: ar.RedirectURI, State: ar.State,
+	s.render(w, r, http.StatusOK, consentPage(s.consentView(r, app, id, ar, cb)), origin(cb))
+}
+
+// consentView is the page's content: names fall back to ids, links and the
+// icon are shown only when they are https URLs.
+func (s *Server) consentView(r *http.Request, app *devhub.App, id devhub.Identity, ar authRequest, cb *url.URL) *consentView {
+	v := &consentView{
+		AppName: app.Name, Developer: app.OwnerDisplayName(),
+		IconURL:    httpsURL(app.Listing.IconURL),
+		PrivacyURL: httpsURL(app.Listing.PrivacyPolicyURL), SupportURL: httpsURL(app.Listing.SupportURL),
+		UserName: id.DisplayName(), UserCompany: id.DisplayCompany(), NotYouURL: s.loginURL(r.URL.RequestURI()),
+		ClientID: ar.ClientID, RedirectURI: ar.RedirectURI, State: ar.State,
 		CodeChallenge: ar.Challenge, CodeChallengeMethod: ar.ChallengeMethod,
 		CSRF: s.csrfToken(id, ar, s.Now().Add(csrfLifetime)), CallbackHost: cb.Host,
 	}
-	s.render(w, r, http.StatusOK, "consent.html", view, origin(cb))
+	if v.IconURL == "" {
+		v.Monogram = monogram(app.Name)
+	}
+	v.Read, v.Full = scopeGroups(app.Scopes)
+	return v
 }
 
 func origin(u *url.URL) string {
@@ -276,6 +252,10 @@ func origin(u *url.URL) string {
 // token binds it to the user and to the very request shown. Two round
 // trips: the app, then one transaction (installation and code).
 func (s *Server) Decide(w http.ResponseWriter, r *http.Request) {
+	if crossSite(r) {
+		s.writePage(w, r, pageCrossSite)
+		return
+	}
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/x-www-form-urlencoded" {
 		s.writePage(w, r, pageBadRequest)
@@ -332,6 +312,27 @@ func (s *Server) Decide(w http.ResponseWriter, r *http.Request) {
 	default:
 		s.writePage(w, r, pageBadRequest)
 	}
+}
+
+// crossSite reports a POST that a browser says came from another site:
+// Sec-Fetch-Site when sent (browsers set it, pages cannot), else an Origin
+// of another host. It is refused before the form is read, whatever its
+// token. Origin "null" is no evidence: under Referrer-Policy: no-referrer a
+// browser sends it for this page's own form. Clients that send neither
+// header are judged by the token alone.
+func crossSite(r *http.Request) bool {
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "same-origin", "none":
+		return false
+	case "":
+	default:
+		return true
+	}
+	if o := r.Header.Get("Origin"); o != "" && o != "null" {
+		u, err := url.Parse(o)
+		return err != nil || u.Host != r.Host
+	}
+	return false
 }
 
 // csrfToken is base64url(expiry ‖ HMAC-SHA256(key, user, company, request,

@@ -70,7 +70,7 @@ func TestEndToEnd(t *testing.T) {
 	req.AddCookie(&http.Cookie{Name: "devhub_session", Value: userToken(t, carol)})
 	var page *response
 	e.calls(t, "consent page", 1, func() { page = e.send(t, req) })
-	if page.Status != 200 || !strings.Contains(page.Body, "Deal sync") || !strings.Contains(page.Body, "deals:read") ||
+	if page.Status != 200 || !strings.Contains(page.Body, "Deal sync") || !strings.Contains(page.Body, "See deals") ||
 		!strings.Contains(page.Body, "Allow and install") || !strings.Contains(page.Body, "Cancel") || !strings.Contains(page.Body, "acme") {
 		t.Fatalf("consent page: %d %s", page.Status, page.Body)
 	}

@@ -29,7 +29,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"html/template"
 	"log/slog"
 	"net/http"
 	"regexp"
@@ -94,7 +93,11 @@ type Options struct {
 	// the first and accepted with any, so a rotation between showing the
 	// page and answering it costs nobody a retry.
 	Secrets SecretSource
-	Logger  *slog.Logger
+	// LoginURL (LOGIN_URL) is the platform's login page: "Not you?" and the
+	// "Please log in" page link to it with return_to set to the
+	// authorization request. Empty: neither link is shown.
+	LoginURL string
+	Logger   *slog.Logger
 	// RequestID returns the request id to tag log lines with.
 	RequestID func(context.Context) string
 	Now       func() time.Time
@@ -112,9 +115,6 @@ type Server struct {
 
 	derivedMu sync.Mutex
 	derived   map[string][]byte // secret -> CSRF key, for Secrets
-
-	pagesOnce sync.Once
-	pages     *template.Template
 }
 
 // New returns a Server. It does no I/O.
