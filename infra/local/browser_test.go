@@ -22,7 +22,7 @@ func TestBrowserSampleApp(t *testing.T) {
 
 	link := regexp.MustCompile(`install link of "Sample app" \(\S+\): (\S+)`).FindStringSubmatch(r.out.String())[1]
 	b.Go(link)
-	if text := b.Text(); !strings.Contains(text, "bea") || !strings.Contains(text, "bakery") {
+	if text := b.Text(); !strings.Contains(text, "Signed in as Bea (Bakery).") {
 		t.Fatalf("not the consent page for bea of bakery:\n%s", text)
 	}
 	b.Get("button", "Allow and install").Click()

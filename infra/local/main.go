@@ -81,7 +81,7 @@ func run(ctx context.Context, out io.Writer) error {
 	}
 	srv.Hub.Schemas = jsonschema.New()
 	srv.OAuth = oauth.New(oauth.Options{Store: store, Verifier: srv.Verifier, Issuer: cfg.IssuerURL,
-		APIDomain: cfg.APIDomain, Secret: cfg.JWTSecret, Logger: logger, RequestID: httpapi.RequestID})
+		APIDomain: cfg.APIDomain, Secret: cfg.JWTSecret, LoginURL: os.Getenv("LOGIN_URL"), Logger: logger, RequestID: httpapi.RequestID})
 	if err := store.EnsureTable(ctx); err != nil {
 		return err
 	}

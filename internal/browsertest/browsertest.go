@@ -577,3 +577,26 @@ func (b *Browser) WaitText(s string) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// Eval evaluates the JavaScript expression expr on the page (with scripts
+// on for it even when the page's are off) and decodes its JSON value into
+// out: for what only layout knows (sizes, scroll widths, paint timings).
+func (b *Browser) Eval(expr string, out any) {
+	b.t.Helper()
+	b.call(func(ctx context.Context) error {
+		return b.withScripts(ctx, func() error {
+			res, err := chromedp.Call(ctx, cdpruntime.Evaluate, cdpruntime.EvaluateParams{Expression: expr, ReturnByValue: ptr(true), AwaitPromise: ptr(true)})
+			if err != nil {
+				return err
+			}
+			if res.ExceptionDetails != nil {
+				return fmt.Errorf("eval %s: %s", expr, res.ExceptionDetails.Text)
+			}
+			return json.Unmarshal([]byte(res.Result.Value), out)
+		})
+	})
+}
+
+// Viewport sets the page's size (mobile: a phone's, with touch); Check and
+// Screenshot leave it at 1280×800 desktop.
+func (b *Browser) Viewport(w, h int64, mobile bool) { b.viewport(w, h, mobile) }

@@ -241,60 +241,6 @@ func (b *browser) waitFor(what, expr string) {
 	b.t.Fatalf("waiting for %s: at %s: %s", what, href, body)
 }
 
-// click presses and releases the mouse on the middle of the element.
-func (b *browser) click(selector string) {
-	b.t.Helper()
-	var r struct{ X, Y float64 }
-	b.eval(`(() => { const r = document.querySelector(`+jsString(selector)+`).getBoundingClientRect();
-		return {X: r.x + r.width/2, Y: r.y + r.height/2}; })()`, &r)
-	for _, typ := range []string{"mouseMoved", "mousePressed", "mouseReleased"} {
-		b.call("Input.dispatchMouseEvent", map[string]any{"type": typ, "x": r.X, "y": r.Y, "button": "left", "clickCount": 1})
-	}
-}
-
-func jsString(s string) string { b, _ := json.Marshal(s); return string(b) }
-
-// TestBrowserConsent: a real browser, logged in by the devhub_session
-// cookie, loads the consent page, clicks "Allow and install", and lands on
-// the callback with a code.
-func TestBrowserConsent(t *testing.T) {
-	e := newEnv(t)
-	b := startBrowser(t)
-	a := e.newApp(t, devhub.StatusLive, nil)
-	consentURL := e.iss + "/oauth/authorize?" + url.Values{"client_id": {a.ClientID}, "redirect_uri": {a.CallbackURL},
-		"response_type": {"code"}, "state": {"browser-state"}}.Encode()
-	// The platform's login, in miniature: it sets the session cookie (for
-	// 127.0.0.1, whatever the port) and sends the browser on.
-	login := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		http.SetCookie(w, &http.Cookie{Name: "devhub_session", Value: userToken(t, carol), Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode})
-		http.Redirect(w, r, consentURL, http.StatusFound)
-	}))
-	defer login.Close()
-
-	b.call("Page.navigate", map[string]any{"url": login.URL + "/login"})
-	b.waitFor("the consent page", `!!document.querySelector('#allow') && document.readyState === 'complete'`)
-	var name string
-	b.eval(`document.querySelector('#app-name').textContent`, &name)
-	if name != a.Name {
-		t.Errorf("app name on the page: %q", name)
-	}
-	b.click("#allow")
-	b.waitFor("the callback", `!!document.querySelector('#done')`)
-	var href string
-	b.eval("location.href", &href)
-	got, _ := url.Parse(href)
-	if !strings.HasPrefix(href, a.CallbackURL+"?") || len(got.Query().Get("code")) < 43 ||
-		got.Query().Get("state") != "browser-state" || got.Query().Get("iss") != e.iss {
-		t.Fatalf("callback reached at %s", href)
-	}
-	// The code the browser carried works.
-	r := e.post(t, "/oauth/token", url.Values{"grant_type": {"authorization_code"}, "code": {got.Query().Get("code")},
-		"redirect_uri": {a.CallbackURL}}, a.ClientID, a.ClientSecret)
-	if r.Status != 200 {
-		t.Errorf("exchange: %d %s", r.Status, r.Body)
-	}
-}
-
 // TestBrowserNoFraming: a page that frames the consent page gets an error
 // frame, not the page (X-Frame-Options: DENY, CSP frame-ancestors 'none'),
 // while a control frame next to it loads.

@@ -85,7 +85,7 @@ func newEnv(t testing.TB) *env {
 		e.mu.Lock()
 		e.received = append(e.received, r.URL.Query())
 		e.mu.Unlock()
-		_, _ = io.WriteString(w, "<!doctype html><title>callback</title><p id=done>callback reached</p>")
+		_, _ = io.WriteString(w, `<!doctype html><html lang="en"><title>callback</title><main><h1>Callback</h1><p id=done>callback reached</p></main></html>`)
 	}))
 	t.Cleanup(e.cb.Close)
 	e.cbURL = e.cb.URL + "/oauth/callback"
