@@ -24,7 +24,7 @@ import (
 // consentCSS is the one stylesheet of the consent and error pages. It is
 // inline, allowed by its SHA-256 in the CSP: the page is seen once per
 // install, so a cacheable file would cost a render-blocking request on
-// nearly every view and save nothing (see README, "The consent page").
+// nearly every view and save nothing (README, "OAuth").
 //
 //go:embed consent.css
 var consentCSS string
