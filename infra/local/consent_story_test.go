@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net/http"
 	"regexp"
 	"strings"
 	"testing"
@@ -48,4 +49,14 @@ func TestBrowserConsentNotYou(t *testing.T) {
 		t.Errorf("landed on %s", u)
 	}
 	wantText(t, b, "cafe")
+
+	// The runner serves the oauth-authorize function's icon at the root.
+	res, err := http.Get(r.base + "/favicon.ico")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 || res.Header.Get("Content-Type") != "image/x-icon" {
+		t.Errorf("GET /favicon.ico: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
+	}
 }
