@@ -93,7 +93,7 @@ func consentStory(t *testing.T, noJS bool) {
 		req, _ := http.NewRequest(http.MethodGet, e.iss+"/favicon.ico", nil)
 		res, err := http.DefaultClient.Do(req)
 		if err != nil {
-			http.Error(w, err.Error(), 502)
+			http.Error(w, err.Error(), http.StatusBadGateway)
 			return
 		}
 		defer res.Body.Close()
