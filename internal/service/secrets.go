@@ -5,15 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/devhub-oss/devhub/internal/auth"
 )
 
@@ -34,11 +29,9 @@ const (
 )
 
 // GetSecretValueFunc is the one Secrets Manager operation devhub calls
-// ((*secretsmanager.Client).GetSecretValue). A func rather than an
-// interface holding the client: the consent function links html/template,
-// whose reflection would then keep every operation of the client in the
-// binary.
-type GetSecretValueFunc func(context.Context, *secretsmanager.GetSecretValueInput, ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
+// ((*SecretsClient).GetSecretValue). A func rather than an interface, so
+// that tests can count or fail the reads.
+type GetSecretValueFunc func(context.Context, *GetSecretValueInput) (*GetSecretValueOutput, error)
 
 // JWTSecrets is the developer-token secret read at runtime from Secrets
 // Manager (AUTH_JWT_SECRET_ID): never from the environment, so that
@@ -87,25 +80,6 @@ func NewJWTSecrets(fetch GetSecretValueFunc, id string, logger *slog.Logger) *JW
 		RenewGap: DefaultSecretRenewGap, Now: time.Now, Logger: logger}
 }
 
-// NewSecretsClient returns a Secrets Manager client from the environment
-// the Lambda runtime sets (region, credentials), like dynamo.NewClient:
-// without the SDK's config package, which would add megabytes and
-// cold-start work. AWS_ENDPOINT_URL_SECRETS_MANAGER (the SDK's standard
-// name) points it elsewhere, e.g. at moto_server in tests.
-func NewSecretsClient() (*secretsmanager.Client, error) {
-	key, secret := os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY")
-	if key == "" || secret == "" {
-		return nil, errors.New("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set (the Lambda runtime sets them)")
-	}
-	region := envOr("AWS_REGION", envOr("AWS_DEFAULT_REGION", "us-east-1"))
-	o := secretsmanager.Options{Region: region,
-		Credentials: aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(key, secret, os.Getenv("AWS_SESSION_TOKEN")))}
-	if ep := os.Getenv("AWS_ENDPOINT_URL_SECRETS_MANAGER"); ep != "" {
-		o.BaseEndpoint = aws.String(ep)
-	}
-	return secretsmanager.New(o), nil
-}
-
 // Load reads the secrets now; an error means none are held.
 func (s *JWTSecrets) Load(ctx context.Context) error {
 	s.mu.Lock()
@@ -140,7 +114,7 @@ const firstFetchTimeout = 5 * time.Second
 func (s *JWTSecrets) fetch(ctx context.Context) error {
 	now := s.now()
 	s.Fetches.Add(1)
-	out, err := s.Fetch(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(s.SecretID)})
+	out, err := s.Fetch(ctx, &GetSecretValueInput{SecretID: s.SecretID})
 	if err != nil {
 		return fmt.Errorf("JWT secret %s: %w", s.SecretID, err)
 	}
@@ -150,8 +124,8 @@ func (s *JWTSecrets) fetch(ctx context.Context) error {
 	if len(*out.SecretString) < auth.MinSecretLen {
 		return fmt.Errorf("JWT secret %s: shorter than %d bytes", s.SecretID, auth.MinSecretLen)
 	}
-	next := &secretSet{current: []byte(*out.SecretString), version: aws.ToString(out.VersionId), fetched: now}
-	if created := aws.ToTime(out.CreatedDate); !created.IsZero() && now.Before(created.Add(s.Grace)) {
+	next := &secretSet{current: []byte(*out.SecretString), version: out.VersionID, fetched: now}
+	if created := out.CreatedDate; !created.IsZero() && now.Before(created.Add(s.Grace)) {
 		next.prevUntil = created.Add(s.Grace)
 		if old := s.cur.Load(); old != nil && old.version == next.version && old.previous != nil {
 			next.previous = old.previous
@@ -159,12 +133,11 @@ func (s *JWTSecrets) fetch(ctx context.Context) error {
 			next.previous = old.current // we saw the rotation happen
 		} else {
 			s.Fetches.Add(1)
-			prev, err := s.Fetch(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(s.SecretID), VersionStage: aws.String("AWSPREVIOUS")})
-			var notFound *smtypes.ResourceNotFoundException
+			prev, err := s.Fetch(ctx, &GetSecretValueInput{SecretID: s.SecretID, VersionStage: "AWSPREVIOUS"})
 			switch {
 			case err == nil && prev.SecretString != nil && *prev.SecretString != "":
 				next.previous = []byte(*prev.SecretString)
-			case err != nil && !errors.As(err, &notFound):
+			case err != nil && !IsSecretNotFound(err):
 				// Only the previous one is missing: serve the current.
 				s.logger().Warn("JWT secret: previous version unreadable", slog.String("secret_id", s.SecretID), slog.String("error", err.Error()))
 			}

@@ -19,7 +19,16 @@ import (
 	"github.com/devhub-oss/devhub/internal/service"
 )
 
-// motoSecrets is a Secrets Manager client on moto_server.
+// motoFetch is devhub's own GetSecretValue on moto_server.
+func motoFetch(t *testing.T) service.GetSecretValueFunc {
+	t.Helper()
+	c := &service.SecretsClient{Endpoint: mototest.Endpoint(t), Region: mototest.Region,
+		Credentials: credentials.NewStaticCredentialsProvider(mototest.AccessKey, mototest.SecretKey, "")}
+	return c.GetSecretValue
+}
+
+// motoSecrets is the SDK's Secrets Manager client on moto_server, for the
+// tests' own writes.
 func motoSecrets(t *testing.T) *secretsmanager.Client {
 	t.Helper()
 	ep := mototest.Endpoint(t)
@@ -63,7 +72,7 @@ func TestJWTSecretsRotation(t *testing.T) {
 	}
 	clk := &clock{t: time.Now()}
 	newSecrets := func() *service.JWTSecrets {
-		s := service.NewJWTSecrets(sm.GetSecretValue, name, nil)
+		s := service.NewJWTSecrets(motoFetch(t), name, nil)
 		s.Now = clk.Now
 		return s
 	}
@@ -164,7 +173,7 @@ func TestJWTSecretsConcurrent(t *testing.T) {
 		t.Fatal(err)
 	}
 	clk := &clock{t: time.Now().Add(2 * service.DefaultSecretGrace)} // long after creation
-	keys := service.NewJWTSecrets(sm.GetSecretValue, name, nil)
+	keys := service.NewJWTSecrets(motoFetch(t), name, nil)
 	keys.Now = clk.Now
 	if err := keys.Load(ctx); err != nil {
 		t.Fatal(err)

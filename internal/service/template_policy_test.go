@@ -465,6 +465,8 @@ var sdkClients = map[string]string{
 	"github.com/aws/aws-sdk-go-v2/service/sqs.Client":             "sqs",
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge.Client":     "events",
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager.Client":  "secretsmanager",
+	// devhub's own client of its one Secrets Manager operation (secretsclient.go).
+	modulePath + "/internal/service.SecretsClient": "secretsmanager",
 }
 
 // The items of a TransactWriteItems and the action each is authorized as.
