@@ -18,6 +18,8 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/devhub-oss/devhub/internal/devhub"
 	"gopkg.in/yaml.v3"
@@ -155,54 +157,184 @@ func truncate(s string) string {
 }
 
 // MarshalYAML renders a JSON document as YAML, members in their order,
-// strings that would read as another type quoted.
+// strings that would read as another type quoted. It writes the text
+// itself (block style, two-space indent, as yaml.v3's encoder laid it out)
+// rather than through yaml.v3's encoder: the emitter was 65 KB of every
+// binary that exports manifests, and this is the one shape ever rendered.
 func MarshalYAML(jsonDoc []byte) ([]byte, error) {
 	root, err := devhub.ParseManifestJSON(jsonDoc)
 	if err != nil {
 		return nil, fmt.Errorf("render YAML: %w", err)
 	}
 	var b bytes.Buffer
-	enc := yaml.NewEncoder(&b)
-	enc.SetIndent(2)
-	if err := enc.Encode(toYAML(root)); err != nil {
-		return nil, fmt.Errorf("render YAML: %w", err)
-	}
-	if err := enc.Close(); err != nil {
-		return nil, fmt.Errorf("render YAML: %w", err)
+	if block(root) {
+		writeBlock(&b, root, 0, false)
+	} else {
+		writeScalar(&b, root, 2)
+		b.WriteByte('\n')
 	}
 	return b.Bytes(), nil
 }
 
-func toYAML(n *devhub.Node) *yaml.Node {
-	switch n.Kind {
-	case devhub.NodeNull:
-		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Value: "null"}
-	case devhub.NodeBool:
-		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: n.Value}
-	case devhub.NodeNumber:
-		tag := "!!float"
-		if _, err := strconv.ParseInt(n.Value, 10, 64); err == nil {
-			tag = "!!int"
+// block reports whether n is written as a block collection (a non-empty
+// array or object); anything else fits on its key's line.
+func block(n *devhub.Node) bool {
+	return (n.Kind == devhub.NodeArray && len(n.Items) > 0) || (n.Kind == devhub.NodeObject && len(n.Keys) > 0)
+}
+
+// writeBlock writes the non-empty collection n at column indent; inline:
+// its first line's indentation (a "- ") is written already.
+func writeBlock(b *bytes.Buffer, n *devhub.Node, indent int, inline bool) {
+	pad := func(i int) {
+		if i > 0 || !inline {
+			b.WriteString(strings.Repeat(" ", indent))
 		}
-		return &yaml.Node{Kind: yaml.ScalarNode, Tag: tag, Value: n.Value}
-	case devhub.NodeString:
-		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: n.Value}
-	case devhub.NodeArray:
-		out := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
-		if len(n.Items) == 0 {
-			out.Style = yaml.FlowStyle
-		}
-		for _, it := range n.Items {
-			out.Content = append(out.Content, toYAML(it))
-		}
-		return out
 	}
-	out := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
-	if len(n.Keys) == 0 {
-		out.Style = yaml.FlowStyle
+	if n.Kind == devhub.NodeArray {
+		for i, it := range n.Items {
+			pad(i)
+			b.WriteString("- ")
+			if block(it) {
+				writeBlock(b, it, indent+2, true)
+				continue
+			}
+			writeScalar(b, it, indent+2)
+			b.WriteByte('\n')
+		}
+		return
 	}
 	for i, k := range n.Keys {
-		out.Content = append(out.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: k}, toYAML(n.Members[i]))
+		pad(i)
+		if len(k) > maxImplicitKey {
+			// An implicit key is at most 1024 characters: say it explicitly.
+			b.WriteString("? ")
+			writeString(b, k, -1)
+			b.WriteByte('\n')
+			b.WriteString(strings.Repeat(" ", indent))
+		} else {
+			writeString(b, k, -1)
+		}
+		b.WriteByte(':')
+		v := n.Members[i]
+		if block(v) {
+			b.WriteByte('\n')
+			writeBlock(b, v, indent+2, false)
+			continue
+		}
+		b.WriteByte(' ')
+		writeScalar(b, v, indent+2)
+		b.WriteByte('\n')
 	}
-	return out
+}
+
+// maxImplicitKey leaves room for the quotes and escapes of a key within
+// YAML's 1024-character limit on implicit keys.
+const maxImplicitKey = 256
+
+// writeScalar writes a scalar or an empty collection; a multi-line string
+// becomes a literal block indented to content.
+func writeScalar(b *bytes.Buffer, n *devhub.Node, content int) {
+	switch n.Kind {
+	case devhub.NodeArray:
+		b.WriteString("[]")
+	case devhub.NodeObject:
+		b.WriteString("{}")
+	case devhub.NodeString:
+		writeString(b, n.Value, content)
+	case devhub.NodeNull:
+		b.WriteString("null")
+	default: // numbers and booleans: their JSON text is their YAML text
+		b.WriteString(n.Value)
+	}
+}
+
+// writeString writes s plain when YAML reads it back as that same string,
+// as a literal block when it has several lines (content >= 0: not a key),
+// single-quoted when only its characters forbid plain, else double-quoted.
+func writeString(b *bytes.Buffer, s string, content int) {
+	switch {
+	case !printable(s, "\n"):
+		b.WriteString(strconv.Quote(s)) // Go's escapes are YAML's too
+	case strings.Contains(s, "\n"):
+		if content >= 0 && literalOK(s) {
+			writeLiteral(b, s, content)
+			return
+		}
+		b.WriteString(strconv.Quote(s))
+	case !plainString(s):
+		b.WriteString(strconv.Quote(s))
+	case !plainChars(s):
+		b.WriteString("'" + strings.ReplaceAll(s, "'", "''") + "'")
+	default:
+		b.WriteString(s)
+	}
+}
+
+// printable: no control characters but those in allowed, valid UTF-8.
+func printable(s, allowed string) bool {
+	for _, r := range s {
+		if r == utf8.RuneError || r == 0x7f || r == 0xfeff || (r >= 0x80 && r < 0xa0) || (r < 0x20 && !strings.ContainsRune(allowed, r)) {
+			return false
+		}
+	}
+	return true
+}
+
+// plainString reports whether a plain s reads as a string, not as null, a
+// boolean, a number, a timestamp or a merge key. Anything starting like a
+// number is quoted.
+func plainString(s string) bool {
+	switch s {
+	case "", "~", "null", "Null", "NULL", "true", "True", "TRUE", "false", "False", "FALSE", "<<", "=":
+		return false
+	}
+	return !strings.ContainsRune("0123456789+-.", rune(s[0]))
+}
+
+// plainChars reports whether YAML's syntax allows s as a plain scalar in
+// block context (conservatively: no indicator first, no ": " or " #", no
+// trailing ":" and no surrounding spaces).
+func plainChars(s string) bool {
+	if strings.ContainsRune("-?:,[]{}#&*!|>'\"%@` \t", rune(s[0])) || strings.HasSuffix(s, " ") || strings.HasSuffix(s, ":") ||
+		strings.Contains(s, ": ") || strings.Contains(s, " #") || strings.Contains(s, "\t") {
+		return false
+	}
+	return true
+}
+
+// literalOK: s can be a literal block: it starts with neither a space nor
+// a line break (no indentation indicator needed), has no tab, and no line
+// holds only spaces (YAML could read those as part of the chomping).
+func literalOK(s string) bool {
+	if s[0] == ' ' || s[0] == '\n' || strings.Contains(s, "\t") {
+		return false
+	}
+	for _, line := range strings.Split(strings.TrimRight(s, "\n"), "\n") {
+		if line != "" && strings.TrimLeft(line, " ") == "" {
+			return false
+		}
+	}
+	return true
+}
+
+func writeLiteral(b *bytes.Buffer, s string, content int) {
+	body := strings.TrimRight(s, "\n")
+	switch len(s) - len(body) {
+	case 0:
+		b.WriteString("|-")
+	case 1:
+		b.WriteString("|")
+	default:
+		b.WriteString("|+")
+	}
+	pad := strings.Repeat(" ", content)
+	for _, line := range strings.Split(body, "\n") {
+		b.WriteByte('\n')
+		if line != "" {
+			b.WriteString(pad + line)
+		}
+	}
+	for range len(s) - len(body) - 1 {
+		b.WriteByte('\n')
+	}
 }

@@ -2,6 +2,8 @@ package manifest_test
 
 import (
 	"bytes"
+	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -114,6 +116,80 @@ func TestParseYAML(t *testing.T) {
 			t.Fatalf("got %v", err)
 		}
 	})
+}
+
+// TestMarshalYAML: the export reads back as the same document, for values
+// YAML could read as something else, several lines, odd characters and
+// long keys; the layout is the block style people edit.
+func TestMarshalYAML(t *testing.T) {
+	doc := `{"a": [], "b": {}, "c": [[1, 2], [], {"x": null}], "d": "multi\nline\ntext", "e": "true", "f": "123",
+"g": "- dash", "h": "a: b", "i": "x #y", "j": "", "k": " lead", "l": "trail\n", "l2": "two\n\n", "l3": "a\n  \nb",
+"m": "null", "n": "1.5", "o": "yes", "p": "#hash", "q": "quote\"d'", "r": "tab\tin", "s": "ünï", "t": 1.5, "u": -3,
+"v": false, "w": "*star", "x": "@at", "y": "0x1F", "z": "2026-01-01", "aa": [{"k": 1, "l": [2, "x\ny"]}], "ab": "é\u0001",
+"ac": "ends:", "ad": "{curly}", "ae": "%pct", "af": "!bang", "ag": "...", "<<": "merge", "~": "-", "ah": "\r\n",
+"` + strings.Repeat("k", 300) + `": {"deep": ["` + strings.Repeat("v", 30) + `"]}}`
+	j, err := devhub.ParseManifestJSON([]byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := manifest.MarshalYAML(j.JSON())
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := manifest.ParseYAML(out)
+	if err != nil {
+		t.Fatalf("%v in\n%s", err, out)
+	}
+	if !bytes.Equal(back.JSON(), j.JSON()) {
+		t.Fatalf("round trip changed the document:\n%s\n%s", out, back.JSON())
+	}
+	for _, want := range []string{"a: []\n", "b: {}\n", "c:\n  - - 1\n    - 2\n  - []\n  - x: null\n", "d: |-\n  multi\n  line\n  text\n",
+		"e: \"true\"\n", "h: 'a: b'\n", "l: |\n  trail\n", "o: yes\n", "q: quote\"d'\n", "s: ünï\n", "aa:\n  - k: 1\n    l:\n      - 2\n      - |-\n        x\n        y\n"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("want %q in\n%s", want, out)
+		}
+	}
+	for _, scalar := range []string{`"x"`, `"a\nb"`, `12`, `null`, `[]`, `{}`} {
+		j, _ := devhub.ParseManifestJSON([]byte(scalar))
+		out, err := manifest.MarshalYAML(j.JSON())
+		if back, err2 := manifest.ParseYAML(out); err != nil || err2 != nil || !bytes.Equal(back.JSON(), j.JSON()) {
+			t.Errorf("%s: %q, %v, %v", scalar, out, err, err2)
+		}
+	}
+}
+
+// FuzzMarshalYAML: whatever JSON document is exported reads back the same.
+func FuzzMarshalYAML(f *testing.F) {
+	f.Add([]byte(jsonDoc))
+	f.Add([]byte(`{"a": "x\n y", "b": ["- c", "d: e", " f "], "g": {"": "", "h #": "'"}}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		j, err := devhub.ParseManifestJSON(b)
+		var v any
+		if err != nil || json.Unmarshal(j.JSON(), &v) != nil {
+			return // not a document, or numbers beyond float64 (YAML reads 1e999 as a string, as it always did)
+		}
+		out, err := manifest.MarshalYAML(j.JSON())
+		if err != nil {
+			t.Fatalf("%s: %v", j.JSON(), err)
+		}
+		back, err := manifest.ParseYAML(out)
+		if err != nil {
+			if strings.Contains(err.Error(), "nests deeper") {
+				return // YAML counts a level more per array item: the parser's own limit
+			}
+			t.Fatalf("%s rendered as\n%s\nwhich does not parse: %v", j.JSON(), out, err)
+		}
+		if !bytes.Equal(back.JSON(), j.JSON()) && !sameValues(back.JSON(), j.JSON()) {
+			t.Fatalf("%s rendered as\n%s\nreads back as %s", j.JSON(), out, back.JSON())
+		}
+	})
+}
+
+// sameValues: a and b are the same JSON values, numbers compared as
+// numbers (YAML writes 1e3 back as 1000, as it always did).
+func sameValues(a, b []byte) bool {
+	var x, y any
+	return json.Unmarshal(a, &x) == nil && json.Unmarshal(b, &y) == nil && reflect.DeepEqual(x, y)
 }
 
 // FuzzParseYAML: no input panics, and whatever parses is a document the
