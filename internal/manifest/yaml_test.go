@@ -124,7 +124,7 @@ func TestParseYAML(t *testing.T) {
 func TestMarshalYAML(t *testing.T) {
 	doc := `{"a": [], "b": {}, "c": [[1, 2], [], {"x": null}], "d": "multi\nline\ntext", "e": "true", "f": "123",
 "g": "- dash", "h": "a: b", "i": "x #y", "j": "", "k": " lead", "l": "trail\n", "l2": "two\n\n", "l3": "a\n  \nb",
-"m": "null", "n": "1.5", "o": "yes", "p": "#hash", "q": "quote\"d'", "r": "tab\tin", "s": "ünï", "t": 1.5, "u": -3,
+"m": "null", "n": "1.5", "o": "yes", "o2": "no", "o3": "~", "o4": "-1", "p": "#hash", "q": "quote\"d'", "r": "tab\tin", "s": "ünï", "t": 1.5, "u": -3,
 "v": false, "w": "*star", "x": "@at", "y": "0x1F", "z": "2026-01-01", "aa": [{"k": 1, "l": [2, "x\ny"]}], "ab": "é\u0001",
 "ac": "ends:", "ad": "{curly}", "ae": "%pct", "af": "!bang", "ag": "...", "<<": "merge", "~": "-", "ah": "\r\n",
 "` + strings.Repeat("k", 300) + `": {"deep": ["` + strings.Repeat("v", 30) + `"]}}`
