@@ -137,7 +137,9 @@ func ensureIndexes(ctx context.Context, db *dynamodb.Client, name string) error 
 }
 
 func waitIndex(ctx context.Context, db *dynamodb.Client, table, index string) error {
-	for deadline := time.Now().Add(time.Minute); ; {
+	// DynamoDB Local builds an index in the background; under a loaded
+	// machine (a full test run) that took over a minute once.
+	for deadline := time.Now().Add(5 * time.Minute); ; {
 		out, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
 		if err != nil {
 			return fmt.Errorf("describe table %s: %w", table, err)
@@ -148,7 +150,7 @@ func waitIndex(ctx context.Context, db *dynamodb.Client, table, index string) er
 			}
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("index %s of %s is not active after a minute", index, table)
+			return fmt.Errorf("index %s of %s is not active after 5 minutes", index, table)
 		}
 		select {
 		case <-ctx.Done():
