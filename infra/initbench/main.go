@@ -7,6 +7,9 @@
 // machine. It prints medians and the ratio (console.md: ≤ 1.3×).
 //
 //	go run ./infra/initbench [-n 60] ./functions/console
+//
+// The console's bootstrap is built with the Makefile's GCFLAGS_console: pass
+// them with -gcflags to measure it as deployed.
 package main
 
 import (
@@ -23,6 +26,7 @@ import (
 
 func main() {
 	n := flag.Int("n", 60, "starts per binary")
+	gcflags := flag.String("gcflags", "", "`flags` for the function's build only (the Makefile's GCFLAGS_<name>), e.g. github.com/devhub-oss/devhub/internal/console/...=-l")
 	flag.Func("env", "`K=V` added to both binaries' environment, e.g. AUTH_JWT_SECRET_ID=… to init with Secrets Manager (repeatable)", func(kv string) error {
 		extraEnv = append(extraEnv, kv)
 		return nil
@@ -39,7 +43,11 @@ func main() {
 	defer os.RemoveAll(dir)
 	fn, hello := filepath.Join(dir, "function"), filepath.Join(dir, "hello")
 	for bin, pkg := range map[string]string{fn: flag.Arg(0), hello: "./infra/initbench/hello"} {
-		cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-tags", "lambda.norpc", "-o", bin, pkg)
+		args := []string{"build", "-trimpath", "-ldflags", "-s -w", "-tags", "lambda.norpc"}
+		if bin == fn && *gcflags != "" {
+			args = append(args, "-gcflags", *gcflags)
+		}
+		cmd := exec.Command("go", append(args, "-o", bin, pkg)...)
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 		if err := cmd.Run(); err != nil {
