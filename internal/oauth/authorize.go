@@ -81,11 +81,7 @@ func (s *Server) writePage(w http.ResponseWriter, r *http.Request, err error) {
 			p = &page{http.StatusServiceUnavailable, pageFault.title, pageFault.message}
 		}
 	}
-	login := ""
-	if p == pageNoUser && r.Method == http.MethodGet {
-		login = s.loginURL(r.URL.RequestURI())
-	}
-	s.render(w, r, p.status, errorPage(p, login), "")
+	s.render(w, r, p.status, errorPage(p), "")
 }
 
 // user is the logged-in user: the bearer token, else the session cookie.
@@ -210,6 +206,13 @@ func (s *Server) Authorize(w http.ResponseWriter, r *http.Request) {
 	}
 	ar := readAuthRequest(q)
 	id, err := s.user(r)
+	if err == pageNoUser && s.LoginURL != "" {
+		// As every page of console.md: no session, to the login and back.
+		setPageHeaders(w.Header(), "")
+		w.Header().Set("Location", s.loginURL(r.URL.RequestURI()))
+		w.WriteHeader(http.StatusFound)
+		return
+	}
 	if err != nil {
 		s.writePage(w, r, err)
 		return

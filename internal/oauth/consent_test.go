@@ -124,10 +124,16 @@ func TestConsentPageContent(t *testing.T) {
 			u.Query().Get("return_to") != "/oauth/authorize?"+q.Encode() {
 			t.Errorf("Not you? goes to %q", html.UnescapeString(m[1]))
 		}
-		// The "Please log in" page links to the login with the same return_to.
+		// Without a session: to the login, and back to the same request.
 		r = e.consent(t, nil, q)
-		if r.Status != 401 || !strings.Contains(r.Body, ">Log in</a>") || !strings.Contains(r.Body, url.QueryEscape("/oauth/authorize?"+q.Encode())) {
-			t.Errorf("no user: %d %s", r.Status, r.Body)
+		loc, _ := url.Parse(r.Header.Get("Location"))
+		if r.Status != http.StatusFound || loc == nil || loc.Host != "login.example.test" || loc.Query().Get("return_to") != "/oauth/authorize?"+q.Encode() {
+			t.Errorf("no user: %d %s", r.Status, r.Header.Get("Location"))
+		}
+		checkPageHeaders(t, r)
+		// A decision without a session cannot go back to a POST: the page.
+		if r := e.decide(t, nil, url.Values{}, "allow"); r.Status != 401 || r.Header.Get("Location") != "" {
+			t.Errorf("POST without user: %d %s", r.Status, r.Header.Get("Location"))
 		}
 	})
 }

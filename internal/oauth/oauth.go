@@ -93,9 +93,10 @@ type Options struct {
 	// the first and accepted with any, so a rotation between showing the
 	// page and answering it costs nobody a retry.
 	Secrets SecretSource
-	// LoginURL (LOGIN_URL) is the platform's login page: "Not you?" and the
-	// "Please log in" page link to it with return_to set to the
-	// authorization request. Empty: neither link is shown.
+	// LoginURL (LOGIN_URL) is the platform's login page: "Not you?" links
+	// to it, and a consent page opened without a session redirects (302)
+	// to it, with return_to set to the authorization request. Empty: no
+	// "Not you?", and the "Please log in" page instead.
 	LoginURL string
 	Logger   *slog.Logger
 	// RequestID returns the request id to tag log lines with.
