@@ -31,4 +31,4 @@ func errorPageFor(status int, err error) errorPageData {
 // and an app that is not listed say the same.
 var marketplaceNotFound = errorPageData{title: "Page not found", heading: "Page not found",
 	message: "There is no app here: it may have been removed from the marketplace. Check the address, or browse the marketplace.",
-	link:    "/marketplace", linkText: "Go to the " + TextMarketplace}
+	link:    "/marketplace", linkText: "Go to the marketplace"}

@@ -59,7 +59,10 @@ func installedName(ia hub.InstalledApp) string {
 
 // accessGroup is the scopes of one access class in words, for a line of
 // the installed apps list: "Full access: Deals, People".
-type accessGroup struct{ Name, Labels, Class string }
+type accessGroup struct {
+	Name, Labels string
+	Full         bool // full access: marked
+}
 
 // accessGroups are scopes in words, full access first (and marked), then
 // read-only, then the rest.
@@ -77,11 +80,11 @@ func accessGroups(scopes []string) []accessGroup {
 	}
 	out := make([]accessGroup, 0, 3)
 	for _, g := range []struct {
-		name, class string
-		labels      []string
-	}{{"Full access", "mk-acc mk-acc--full", full}, {"Read only", "mk-acc", read}, {"Other", "mk-acc", other}} {
+		name   string
+		labels []string
+	}{{"Full access", full}, {"Read only", read}, {"Other", other}} {
 		if len(g.labels) > 0 {
-			out = append(out, accessGroup{Name: g.name, Labels: strings.Join(g.labels, ", "), Class: g.class})
+			out = append(out, accessGroup{Name: g.name, Labels: strings.Join(g.labels, ", "), Full: g.name == "Full access"})
 		}
 	}
 	return out

@@ -246,7 +246,7 @@ func TestMarketplaceNotListed(t *testing.T) {
 
 	want := e.get(t, nil, "/marketplace/apps/"+missing)
 	mustStatus(t, want, http.StatusNotFound)
-	mustContain(t, want, "There is no app here", `href="/marketplace">Go to the Marketplace</a>`)
+	mustContain(t, want, "There is no app here", `href="/marketplace">Go to the marketplace</a>`)
 	norm := func(r response, id string) string { return strings.ReplaceAll(r.Body, id, "ID") }
 	for _, id := range []string{draft.ID, review.ID, approved.ID, live.ID, privDraft.ID, deleted.ID, draft.ClientID, "app_x", "..%2f..%2fhub"} {
 		for _, who := range []*devhub.Identity{nil, &aliceNamed, &reviewer} {
