@@ -2,6 +2,7 @@ package main
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -50,7 +51,7 @@ func publishThroughAPI(t *testing.T, r *runner, name string) appView {
 	t.Helper()
 	dev := tokenFor(t, devhub.Identity{UserID: "lin", CompanyID: "forecast-co", Sandbox: true, Name: "Lin Park", CompanyName: "Forecast & Co"})
 	rev := tokenFor(t, devhub.Identity{UserID: "rita", CompanyID: "platform", Roles: []string{devhub.RoleReviewer}})
-	img := r.base + console.AssetURL("favicon.svg") // same origin: the story makes no third-party request
+	img := iconServer(t) + "/icon.svg" // on loopback: the story makes no third-party request
 	var a appView
 	body := map[string]any{"type": "public", "name": name, "callback_url": r.sample + "/callback",
 		"scopes": []string{"deals:read", "deals:full", "contacts:read"},
@@ -76,6 +77,20 @@ func publishThroughAPI(t *testing.T, r *runner, name string) appView {
 		}
 	}
 	return a
+}
+
+// iconServer serves one SVG at every path over https (a test certificate;
+// the browser ignores certificate errors), as a developer's CDN would: the
+// marketplace shows a listing's images only over https.
+func iconServer(t *testing.T) string {
+	t.Helper()
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "image/svg+xml")
+		_, _ = w.Write([]byte(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64"><rect width="64" height="64" rx="14" fill="#0a7f5a"/>` +
+			`<path d="M14 46l12-14 9 8 15-20" stroke="#fff" stroke-width="6" fill="none" stroke-linecap="round"/></svg>`))
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
 }
 
 // fillLogin fills the /dev/login form the browser is on.

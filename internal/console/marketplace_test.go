@@ -284,3 +284,28 @@ func TestMarketplaceUnpublish(t *testing.T) {
 	mustContain(t, e.get(t, nil, "/marketplace"), "Deal forecaster")
 	mustStatus(t, e.get(t, nil, "/marketplace/apps/"+a.ID), http.StatusOK)
 }
+
+// TestMarketplaceHTTPListingURLs: icon, images and links are shown only
+// over https (as on the consent page): an http icon is a monogram, http
+// images and links are left out.
+func TestMarketplaceHTTPListingURLs(t *testing.T) {
+	e := newEnv(t)
+	a := e.publishApp(t, aliceNamed, "Plain forecaster", nil)
+	l := devhub.ListingPatch{IconURL: opt("http://cdn.example.com/i.png"), VideoURL: opt("http://video.example.com/v"),
+		SupportURL: opt("http://example.com/support"), PrivacyPolicyURL: opt("http://example.com/privacy"),
+		ImageURLs: devhub.Optional[[]string]{Set: true, Value: []string{"http://cdn.example.com/1.png", "https://cdn.example.com/2.png"}}}
+	if _, err := e.hub.PatchApp(context.Background(), aliceNamed, a.ID, devhub.AppPatch{Listing: devhub.Optional[devhub.ListingPatch]{Set: true, Value: l}}, hub.IfMatch{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/marketplace", "/marketplace/apps/" + a.ID} {
+		r := e.get(t, nil, path)
+		mustStatus(t, r, http.StatusOK)
+		mustContain(t, r, `<span class="mk-icon mk-icon--mono`, ">PF</span>")
+		for _, u := range []string{"http://cdn.example.com/i.png", "http://cdn.example.com/1.png", "http://video.example.com/v", "http://example.com/support", "http://example.com/privacy", `class="mk-links"`} {
+			if strings.Contains(r.Body, u) {
+				t.Errorf("%s shows %s", path, u)
+			}
+		}
+	}
+	mustContain(t, e.get(t, nil, "/marketplace/apps/"+a.ID), `src="https://cdn.example.com/2.png" alt="Screenshot 1 of 1 of Plain forecaster"`)
+}
