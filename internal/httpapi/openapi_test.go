@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -157,5 +158,39 @@ func TestOpenAPIDescribed(t *testing.T) {
 				checkContent(where+" response "+status, r.Value.Content)
 			}
 		}
+	}
+}
+
+// TestOpenAPIUnavailable: every /v1 operation that reads or writes
+// DynamoDB (all but the static scope catalog) lists the 503 the store's
+// faults end in, with the Retry-After the adapter sends.
+func TestOpenAPIUnavailable(t *testing.T) {
+	doc, err := openapi3.NewLoader().LoadFromData(httpapi.OpenAPIDocument())
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			if !strings.HasPrefix(path, "/v1/") || path == "/v1/scopes" {
+				continue
+			}
+			n++
+			r := op.Responses.Status(http.StatusServiceUnavailable)
+			if r == nil || r.Value == nil {
+				t.Errorf("%s %s lists no 503", method, path)
+				continue
+			}
+			h := r.Value.Headers["Retry-After"]
+			if h == nil || h.Value == nil || !h.Value.Required || r.Value.Content.Get("application/problem+json") == nil {
+				t.Errorf("%s %s: the 503 has no required Retry-After or no problem document", method, path)
+			}
+		}
+	}
+	if n < 30 {
+		t.Errorf("only %d /v1 operations", n)
+	}
+	if s, err := strconv.Atoi(httpapi.RetryAfterSeconds); err != nil || s < 1 {
+		t.Errorf("Retry-After %q is not the documented integer ≥ 1", httpapi.RetryAfterSeconds)
 	}
 }
