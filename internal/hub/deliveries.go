@@ -63,7 +63,13 @@ func (h *Hub) ListDeliveries(ctx context.Context, id devhub.Identity, appID stri
 // and credentials), one of the delivery, the send, and one conditional put
 // (again when a stream attempt moved the delivery meanwhile).
 //
-// A retried request sends again: sending again is what it asks for.
+// A retried request sends again: sending again is what it asks for. It
+// takes no Idempotency-Key, unlike the other POSTs, on purpose: the
+// notification states a fact (this installation ended) that an app applies
+// idempotently, so a second one changes nothing; and since the send comes
+// before any write, a remembered key could not stop two racing first tries
+// from both sending — only a reservation write before the send could, one
+// more round trip for a duplicate that is harmless.
 // Errors: EFORBIDDEN, ENOTFOUND (the app, or the delivery).
 func (h *Hub) Redeliver(ctx context.Context, id devhub.Identity, appID, deliveryID string) (*devhub.Delivery, error) {
 	a, err := h.ownApp(ctx, id, appID)
