@@ -14,6 +14,7 @@ import (
 	"github.com/devhub-oss/devhub/internal/devhub"
 	"github.com/devhub-oss/devhub/internal/dynamo"
 	"github.com/devhub-oss/devhub/internal/dynamo/dynamotest"
+	"github.com/devhub-oss/devhub/internal/faultproxy"
 )
 
 // storedApps writes one app per state, the way the API leaves them: listed
@@ -260,7 +261,36 @@ func TestBackfillMarketplace(t *testing.T) {
 // TestEnsureTableAddsMarketplaceIndex: a table made before GSI2 (the local
 // runner keeps its table) gets the index and its listed apps indexed.
 func TestEnsureTableAddsMarketplaceIndex(t *testing.T) {
-	db := dynamotest.Client(t)
+	ensureAddsMarketplaceIndex(t, dynamotest.Client(t), nil)
+}
+
+// An UpdateTable whose answer is lost after DynamoDB applied it (the
+// client does not retry it: it is not idempotent) and one refused before
+// it reached DynamoDB: EnsureTable looks again, finds the index or asks
+// once more, and still waits for it and indexes the old apps.
+func TestEnsureTableAddsMarketplaceIndexDespiteFaults(t *testing.T) {
+	for _, f := range []faultproxy.Options{
+		{ResetAfter: 1, Ops: []string{"UpdateTable"}, Max: 1},
+		{ResetBefore: 1, Ops: []string{"UpdateTable"}, Max: 5},
+	} {
+		px := faultproxy.Start(dynamotest.Endpoint(t))
+		t.Cleanup(px.Close)
+		db, err := dynamo.NewClient(px.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ensureAddsMarketplaceIndex(t, db, func() { px.Set(f) })
+		if counts, _ := px.Counts(); counts[faultproxy.ResetAfter]+counts[faultproxy.ResetBefore] == 0 {
+			t.Errorf("%+v: no fault happened", f)
+		}
+	}
+}
+
+// ensureAddsMarketplaceIndex makes a table the way devhub did before GSI2,
+// with apps in it, calls faults (if any), and checks that EnsureTable adds
+// the index with the listed apps in it, and that a second call is a no-op.
+func ensureAddsMarketplaceIndex(t *testing.T, db *dynamodb.Client, faults func()) {
+	t.Helper()
 	ctx := context.Background()
 	name := "test_" + devhub.NewID("")
 	old := dynamo.TableDefinition(name)
@@ -277,6 +307,9 @@ func TestEnsureTableAddsMarketplaceIndex(t *testing.T) {
 	writtenTheOldWay(t, db, name)
 	if _, err := s.ListMarketplace(ctx, "", 10); err == nil {
 		t.Fatal("the old table has a GSI2")
+	}
+	if faults != nil {
+		faults()
 	}
 	if err := dynamo.EnsureTable(ctx, db, name); err != nil {
 		t.Fatal(err)

@@ -106,34 +106,75 @@ func EnsureTable(ctx context.Context, db *dynamodb.Client, name string) error {
 func ensureIndexes(ctx context.Context, db *dynamodb.Client, name string) error {
 	def := TableDefinition(name)
 	for _, want := range def.GlobalSecondaryIndexes {
-		out, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
+		index := aws.ToString(want.IndexName)
+		added, err := addIndex(ctx, db, def, want)
 		if err != nil {
-			return fmt.Errorf("describe table %s: %w", name, err)
-		}
-		if slices.ContainsFunc(out.Table.GlobalSecondaryIndexes, func(g types.GlobalSecondaryIndexDescription) bool {
-			return aws.ToString(g.IndexName) == aws.ToString(want.IndexName)
-		}) {
-			continue
-		}
-		_, err = db.UpdateTable(ctx, &dynamodb.UpdateTableInput{
-			TableName: aws.String(name), AttributeDefinitions: def.AttributeDefinitions,
-			GlobalSecondaryIndexUpdates: []types.GlobalSecondaryIndexUpdate{{Create: &types.CreateGlobalSecondaryIndexAction{
-				IndexName: want.IndexName, KeySchema: want.KeySchema, Projection: want.Projection,
-			}}},
-		})
-		if err != nil {
-			return fmt.Errorf("add index %s to %s: %w", aws.ToString(want.IndexName), name, err)
-		}
-		if err := waitIndex(ctx, db, name, aws.ToString(want.IndexName)); err != nil {
 			return err
 		}
-		if aws.ToString(want.IndexName) == indexGSI2 {
+		if !added {
+			continue
+		}
+		if err := waitIndex(ctx, db, name, index); err != nil {
+			return err
+		}
+		if index == indexGSI2 {
 			if _, err := New(db, name).BackfillMarketplace(ctx); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
+}
+
+// addIndex asks for index want unless the table has it, and reports
+// whether it asked. UpdateTable is not retried by the client (it is not
+// idempotent); here it is, because each try first looks whether the index
+// exists: a busy DynamoDB Local answers 500s or ResourceInUse for a while
+// (an index another table builds), and an answer lost after the index was
+// created finds it there on the next try.
+func addIndex(ctx context.Context, db *dynamodb.Client, def *dynamodb.CreateTableInput, want types.GlobalSecondaryIndex) (bool, error) {
+	name, index := aws.ToString(def.TableName), aws.ToString(want.IndexName)
+	asked := false
+	for try := 1; ; try++ {
+		out, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: def.TableName})
+		if err != nil {
+			return false, fmt.Errorf("describe table %s: %w", name, err)
+		}
+		if slices.ContainsFunc(out.Table.GlobalSecondaryIndexes, func(g types.GlobalSecondaryIndexDescription) bool {
+			return aws.ToString(g.IndexName) == index
+		}) {
+			return asked, nil
+		}
+		_, err = db.UpdateTable(ctx, &dynamodb.UpdateTableInput{
+			TableName: def.TableName, AttributeDefinitions: def.AttributeDefinitions,
+			GlobalSecondaryIndexUpdates: []types.GlobalSecondaryIndexUpdate{{Create: &types.CreateGlobalSecondaryIndexAction{
+				IndexName: want.IndexName, KeySchema: want.KeySchema, Projection: want.Projection,
+			}}},
+		})
+		if err == nil {
+			return true, nil
+		}
+		asked = true
+		if try == addIndexTries || !busy(err) {
+			return false, fmt.Errorf("add index %s to %s (try %d): %w", index, name, try, err)
+		}
+		select {
+		case <-ctx.Done():
+			return false, ctx.Err()
+		case <-time.After(time.Duration(try) * 250 * time.Millisecond):
+		}
+	}
+}
+
+// addIndexTries bounds addIndex: its back-off adds up to about 11 s.
+const addIndexTries = 10
+
+// busy tells an UpdateTable that may pass later (the table or the service
+// is busy, the answer was lost) from one that never will (validation).
+func busy(err error) bool {
+	var inUse *types.ResourceInUseException
+	var limit *types.LimitExceededException
+	return Unavailable(err) || errors.As(err, &inUse) || errors.As(err, &limit) || faultKind(err) != faultNone
 }
 
 func waitIndex(ctx context.Context, db *dynamodb.Client, table, index string) error {
