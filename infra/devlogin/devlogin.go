@@ -4,6 +4,11 @@
 // dev bearer token, plus the display claims name and company_name — and
 // goes back to return_to (same-origin paths only; /hub by default).
 //
+// Behind a base path (the runner's RUNNER_BASE_PATH, as a stage's "/prod"),
+// return_to is the path the browser used ("/prod/hub/…", as the console and
+// the consent page send it), the form posts to the prefixed Path, and the
+// default return_to is the prefixed /hub.
+//
 // It is dev tooling: only the local runner serves it, and a test in
 // infra/local proves no functions/* binary links it. Cross-site POSTs are
 // refused (Sec-Fetch-Site, Origin), so another site cannot log a browser in
@@ -19,6 +24,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/devhub-oss/devhub/internal/basepath"
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -71,15 +77,15 @@ func Handler(o Options) http.Handler {
 		switch r.Method {
 		case http.MethodGet, http.MethodHead:
 			returnTo, ok := SafeReturnTo(r.URL.Query().Get("return_to"))
-			if !ok {
-				returnTo = DefaultReturnTo
+			if !ok || returnTo == DefaultReturnTo {
+				returnTo = basepath.Link(r.Context(), DefaultReturnTo)
 			}
-			render(w, http.StatusOK, form{ReturnTo: returnTo, UserID: "dev-user", CompanyID: "dev-company", Sandbox: true})
+			render(w, r, http.StatusOK, form{ReturnTo: returnTo, UserID: "dev-user", CompanyID: "dev-company", Sandbox: true})
 		case http.MethodPost:
 			o.login(w, r)
 		default:
 			w.Header().Set("Allow", "GET, HEAD, POST")
-			render(w, http.StatusMethodNotAllowed, form{Error: "Use the form."})
+			render(w, r, http.StatusMethodNotAllowed, form{Error: "Use the form."})
 		}
 	})
 }
@@ -87,17 +93,17 @@ func Handler(o Options) http.Handler {
 type form struct {
 	ReturnTo, UserID, CompanyID, Name, CompanyName string
 	Sandbox, Reviewer                              bool
-	Error                                          string
+	Error, Action                                  string
 }
 
 func (o Options) login(w http.ResponseWriter, r *http.Request) {
 	if !sameOrigin(r) {
-		render(w, http.StatusForbidden, form{Error: "Cross-site logins are refused.", ReturnTo: DefaultReturnTo, UserID: "dev-user", CompanyID: "dev-company"})
+		render(w, r, http.StatusForbidden, form{Error: "Cross-site logins are refused.", ReturnTo: DefaultReturnTo, UserID: "dev-user", CompanyID: "dev-company"})
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
 	if err := r.ParseForm(); err != nil {
-		render(w, http.StatusBadRequest, form{Error: "The form could not be read.", ReturnTo: DefaultReturnTo})
+		render(w, r, http.StatusBadRequest, form{Error: "The form could not be read.", ReturnTo: DefaultReturnTo})
 		return
 	}
 	f := form{
@@ -124,7 +130,7 @@ func (o Options) login(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(problems) > 0 {
 		f.Error = strings.Join(problems, " ")
-		render(w, http.StatusBadRequest, f)
+		render(w, r, http.StatusBadRequest, f)
 		return
 	}
 	now := o.Now()
@@ -140,13 +146,21 @@ func (o Options) login(w http.ResponseWriter, r *http.Request) {
 	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(o.Secret)
 	if err != nil {
 		o.Logger.Error("dev login: sign", slog.String("error", err.Error()))
-		render(w, http.StatusInternalServerError, form{Error: "The session could not be signed.", ReturnTo: DefaultReturnTo})
+		render(w, r, http.StatusInternalServerError, form{Error: "The session could not be signed.", ReturnTo: DefaultReturnTo})
 		return
 	}
 	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: tok, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode,
 		MaxAge: int(o.TTL / time.Second)})
 	o.Logger.Info("dev login", slog.String("user_id", f.UserID), slog.String("company_id", f.CompanyID),
 		slog.Bool("sandbox", f.Sandbox), slog.Bool("reviewer", f.Reviewer))
+	// return_to is the browser's path; under a base path, the adapter's
+	// Location fix (service.ServeUnder) puts the prefix back on what is
+	// left once it is cut (a path outside it goes under it).
+	if p := basepath.From(r.Context()); p != "" {
+		if rest, ok := basepath.Cut(returnTo, p); ok {
+			returnTo = rest
+		}
+	}
 	w.Header().Set("Location", returnTo)
 	w.WriteHeader(http.StatusSeeOther)
 }
@@ -207,9 +221,13 @@ func setPageHeaders(h http.Header) {
 	h.Set("Cache-Control", "no-store")
 }
 
-func render(w http.ResponseWriter, status int, f form) {
+func render(w http.ResponseWriter, r *http.Request, status int, f form) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
+	if f.ReturnTo == DefaultReturnTo {
+		f.ReturnTo = basepath.Link(r.Context(), DefaultReturnTo)
+	}
+	f.Action = basepath.Link(r.Context(), Path)
 	_ = page.Execute(w, f)
 }
 
@@ -220,7 +238,7 @@ var page = template.Must(template.New("login").Parse(`<!doctype html>
 <h1>Log in (local development)</h1>
 <p>This page exists only in the local runner (<code>make run</code>). It sets the <code>devhub_session</code> cookie for whoever you choose.</p>
 {{if .Error}}<p role="alert" id="login-error">{{.Error}}</p>{{end}}
-<form method="post" action="/dev/login">
+<form method="post" action="{{.Action}}">
 <input type="hidden" name="return_to" value="{{.ReturnTo}}">
 <p><label for="user_id">User ID</label><br><input id="user_id" name="user_id" value="{{.UserID}}" required maxlength="128" autocomplete="username"></p>
 <p><label for="company_id">Company ID</label><br><input id="company_id" name="company_id" value="{{.CompanyID}}" required maxlength="128"></p>

@@ -21,6 +21,7 @@ import (
 	"github.com/devhub-oss/devhub/infra/devlogin"
 	"github.com/devhub-oss/devhub/infra/sampleapp"
 	"github.com/devhub-oss/devhub/internal/auth"
+	"github.com/devhub-oss/devhub/internal/basepath"
 	"github.com/devhub-oss/devhub/internal/console"
 	"github.com/devhub-oss/devhub/internal/ddblocal"
 	"github.com/devhub-oss/devhub/internal/devhub"
@@ -41,8 +42,11 @@ func main() {
 
 func run(ctx context.Context, out io.Writer) error {
 	port := envOr("PORT", "3000")
+	// RUNNER_BASE_PATH=/prod serves everything under /prod, as the
+	// execute-api URL of the default stage does (service.ServeUnder).
+	prefix := basepath.Clean(os.Getenv("RUNNER_BASE_PATH"))
 	setDefault("TABLE_NAME", "devhub")
-	setDefault("ISSUER_URL", "http://127.0.0.1:"+port)
+	setDefault("ISSUER_URL", "http://127.0.0.1:"+port+prefix)
 	devSecret := setDefault("AUTH_JWT_SECRET", service.DevJWTSecret)
 	// Pages without a session send the browser to the runner's own login.
 	setDefault("LOGIN_URL", devlogin.Path)
@@ -100,7 +104,7 @@ func run(ctx context.Context, out io.Writer) error {
 	mux.Handle("/", srv.Handler(groups...))
 	mountConsole(mux, console.New(console.Options{Hub: srv.Hub, Verifier: srv.Verifier,
 		CSRFKeys: console.CSRFKeysFrom(auth.StaticKeys(cfg.JWTSecret).Current), LoginURL: os.Getenv("LOGIN_URL"), Logger: logger}))
-	var handler http.Handler = mux
+	handler := service.ServeUnder(prefix, mux)
 	sweepCtx, stopSweeps := context.WithCancel(ctx)
 	sweeps, err := startSweeps(sweepCtx, store, srv.Hub.Prober, logger)
 	if err != nil {
@@ -124,7 +128,7 @@ func run(ctx context.Context, out io.Writer) error {
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 
-	base := "http://127.0.0.1:" + port
+	base := "http://127.0.0.1:" + port + prefix
 	tok := devToken(cfg)
 	if sample != nil {
 		regCtx, cancel := context.WithTimeout(ctx, 30*time.Second)

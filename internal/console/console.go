@@ -29,6 +29,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/devhub-oss/devhub/internal/basepath"
 	"github.com/devhub-oss/devhub/internal/devhub"
 )
 
@@ -272,7 +273,8 @@ func (c *Console) renderError(w http.ResponseWriter, r *http.Request, err error)
 			sep = "&"
 		}
 		w.Header().Set("Cache-Control", "no-store")
-		http.Redirect(w, r, c.loginURL+sep+"return_to="+urlQueryEscape(r.URL.RequestURI()), http.StatusFound)
+		// return_to is the path the browser used: behind the base path.
+		http.Redirect(w, r, c.loginURL+sep+"return_to="+urlQueryEscape(basepath.Link(r.Context(), r.URL.RequestURI())), http.StatusFound)
 		return
 	}
 	page := errorPageFor(status, err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 
+	"github.com/devhub-oss/devhub/internal/basepath"
 	"github.com/devhub-oss/devhub/internal/devhub"
 )
 
@@ -13,7 +14,6 @@ const (
 	requestIDKey ctxKey = iota
 	identityKey
 	requestKey
-	basePathKey
 )
 
 // request is what the tag middleware puts in a request's context, in one
@@ -41,17 +41,16 @@ func RequestID(ctx context.Context) string {
 // WithBasePath returns ctx carrying the path prefix that the client's URL
 // had in front of the routes' paths: the stage on the execute-api URL
 // ("/prod"), a custom domain's API mapping (BASE_PATH), or "" (the local
-// runner). The Lambda adapter sets it; Location headers and links to the
-// API's own paths start with it, so they are the path the client used.
+// runner, unless RUNNER_BASE_PATH). The Lambda adapter sets it; Location
+// headers and links to the API's own paths start with it, so they are the
+// path the client used. It is internal/basepath's value (the pages, which
+// do not import this package, read it there).
 func WithBasePath(ctx context.Context, prefix string) context.Context {
-	return context.WithValue(ctx, basePathKey, prefix)
+	return basepath.With(ctx, prefix)
 }
 
 // BasePath returns the prefix WithBasePath set, or "".
-func BasePath(ctx context.Context) string {
-	p, _ := ctx.Value(basePathKey).(string)
-	return p
-}
+func BasePath(ctx context.Context) string { return basepath.From(ctx) }
 
 func withIdentity(ctx context.Context, id devhub.Identity) context.Context {
 	return context.WithValue(ctx, identityKey, id)

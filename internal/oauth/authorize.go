@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/devhub-oss/devhub/internal/basepath"
 	"github.com/devhub-oss/devhub/internal/devhub"
 )
 
@@ -209,7 +210,7 @@ func (s *Server) Authorize(w http.ResponseWriter, r *http.Request) {
 	if err == pageNoUser && s.LoginURL != "" {
 		// As every page of console.md: no session, to the login and back.
 		setPageHeaders(w.Header(), "")
-		w.Header().Set("Location", s.loginURL(r.URL.RequestURI()))
+		w.Header().Set("Location", s.loginURL(r))
 		w.WriteHeader(http.StatusFound)
 		return
 	}
@@ -232,7 +233,7 @@ func (s *Server) consentView(r *http.Request, app *devhub.App, id devhub.Identit
 		AppName: app.Name, Developer: app.OwnerDisplayName(),
 		IconURL:    httpsURL(app.Listing.IconURL),
 		PrivacyURL: httpsURL(app.Listing.PrivacyPolicyURL), SupportURL: httpsURL(app.Listing.SupportURL),
-		UserName: id.DisplayName(), UserCompany: id.DisplayCompany(), NotYouURL: s.loginURL(r.URL.RequestURI()),
+		UserName: id.DisplayName(), UserCompany: id.DisplayCompany(), NotYouURL: basepath.Link(r.Context(), s.loginURL(r)),
 		ClientID: ar.ClientID, RedirectURI: ar.RedirectURI, State: ar.State,
 		CodeChallenge: ar.Challenge, CodeChallengeMethod: ar.ChallengeMethod,
 		CSRF: s.csrfToken(id, ar, s.Now().Add(csrfLifetime)), CallbackHost: cb.Host,

@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/a-h/templ"
+	"github.com/devhub-oss/devhub/internal/basepath"
 	"github.com/devhub-oss/devhub/internal/devhub"
 )
 
@@ -121,9 +122,12 @@ func httpsURL(u string) string {
 	return u
 }
 
-// loginURL is LOGIN_URL with return_to = back (a path and query of this
-// site), "" when LOGIN_URL is unset.
-func (s *Server) loginURL(back string) string {
+// loginURL is LOGIN_URL with return_to = this request as the browser
+// asked for it (its path behind the API's base path, and its query), ""
+// when LOGIN_URL is unset. A LOGIN_URL that is a path of this site (the
+// runner's /dev/login) gets the base path from the Lambda adapter's
+// Location fix, or from basepath.Link where a page renders it.
+func (s *Server) loginURL(r *http.Request) string {
 	if s.LoginURL == "" {
 		return ""
 	}
@@ -131,7 +135,7 @@ func (s *Server) loginURL(back string) string {
 	if strings.Contains(s.LoginURL, "?") {
 		sep = "&"
 	}
-	return s.LoginURL + sep + "return_to=" + url.QueryEscape(back)
+	return s.LoginURL + sep + "return_to=" + url.QueryEscape(basepath.Link(r.Context(), r.URL.RequestURI()))
 }
 
 var pageBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}

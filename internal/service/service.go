@@ -10,6 +10,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -20,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 	"github.com/devhub-oss/devhub/internal/auth"
+	"github.com/devhub-oss/devhub/internal/basepath"
 	"github.com/devhub-oss/devhub/internal/dynamo"
 	"github.com/devhub-oss/devhub/internal/httpapi"
 	"github.com/devhub-oss/devhub/internal/hub"
@@ -208,7 +210,7 @@ func MustInit() (Config, *httpapi.Server) {
 // Gateway's request id to the logs.
 func LambdaHandler(h http.Handler, basePath string) func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 	adapter := httpadapter.NewV2(prefixLocation(h))
-	basePath = strings.TrimRight("/"+strings.Trim(basePath, "/"), "/")
+	basePath = basepath.Clean(basePath)
 	return lambdalog.Wrap(func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 		if ev.RawPath == "" {
 			ev.RawPath = ev.RequestContext.HTTP.Path
@@ -220,7 +222,7 @@ func LambdaHandler(h http.Handler, basePath string) func(context.Context, events
 				prefix = "/" + st
 			}
 		}
-		if rest, ok := cutPathPrefix(ev.RawPath, prefix); ok {
+		if rest, ok := basepath.Cut(ev.RawPath, prefix); ok {
 			ev.RawPath = rest
 		} else {
 			prefix = ""
@@ -254,17 +256,32 @@ func viaStagePath(rc events.APIGatewayV2HTTPRequestContext) bool {
 	return d == "" || rc.APIID != "" && strings.HasPrefix(d, rc.APIID+".execute-api.")
 }
 
-// cutPathPrefix cuts prefix off path at a segment boundary.
-func cutPathPrefix(path, prefix string) (string, bool) {
-	switch {
-	case prefix == "":
-		return path, false
-	case path == prefix:
-		return "/", true
-	case strings.HasPrefix(path, prefix+"/"):
-		return path[len(prefix):], true
+// ServeUnder serves h under prefix as LambdaHandler does behind a stage
+// or custom domain: the request's path loses prefix (a path not under it
+// is 404, as API Gateway answers), its context carries it
+// (httpapi.BasePath), and Location headers naming the API's paths get it
+// back. The local runner uses it for RUNNER_BASE_PATH; "" is h itself.
+func ServeUnder(prefix string, h http.Handler) http.Handler {
+	prefix = basepath.Clean(prefix)
+	if prefix == "" {
+		return h
 	}
-	return path, false
+	h = prefixLocation(h)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rest, ok := basepath.Cut(r.URL.Path, prefix)
+		if !ok {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusNotFound)
+			_, _ = io.WriteString(w, `{"message":"Not Found"}`)
+			return
+		}
+		r2 := r.Clone(httpapi.WithBasePath(r.Context(), prefix))
+		r2.URL.Path, r2.URL.RawPath = rest, ""
+		if raw, ok := basepath.Cut(r.URL.RawPath, prefix); ok {
+			r2.URL.RawPath = raw
+		}
+		h.ServeHTTP(w, r2)
+	})
 }
 
 // prefixLocation puts the request's httpapi.BasePath in front of a
