@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/devhub-oss/devhub/internal/basepath"
 	"github.com/devhub-oss/devhub/internal/devhub"
 	"github.com/devhub-oss/devhub/internal/dynamo/dynamotest"
 )
@@ -51,6 +52,7 @@ func storyEnv(t *testing.T) {
 	t.Setenv("SAMPLE_APP", "")
 	t.Setenv("PROBE_SWEEP_INTERVAL", "0")
 	t.Setenv("PROBE_ALLOWED_HOSTS", "")
+	t.Setenv("RUNNER_BASE_PATH", "")
 }
 
 // startRunner runs run() on a free port until stop (or the test's end), and
@@ -62,7 +64,7 @@ func startRunner(t *testing.T) *runner {
 	t.Setenv("ISSUER_URL", "") // run() defaults it in the environment, from the last port
 	t.Setenv("AUTH_JWT_SECRET", "")
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &runner{base: "http://127.0.0.1:" + port, out: &syncBuffer{}}
+	r := &runner{base: "http://127.0.0.1:" + port + basepath.Clean(os.Getenv("RUNNER_BASE_PATH")), out: &syncBuffer{}}
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, r.out) }()
 	stopped := false
