@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/a-h/templ"
+	"github.com/devhub-oss/devhub/internal/basepath"
 	"github.com/devhub-oss/devhub/internal/devhub"
 )
 
@@ -24,14 +25,19 @@ func BenchmarkRenderDashboard(b *testing.B) {
 		}
 		apps = append(apps, &devhub.App{ID: devhub.NewID("app_"), Type: typ, Status: devhub.StatusDraft, Name: fmt.Sprintf("A rather long app name number %03d", i), CreatedAt: time.Now()})
 	}
-	var buf bytes.Buffer
-	b.ReportAllocs()
-	for range b.N {
-		buf.Reset()
-		ctx := templ.WithChildren(context.Background(), dashboardPage(c.view(s), apps, ""))
-		if err := layout(&Page{Title: "x", Session: s}).Render(ctx, &buf); err != nil {
-			b.Fatal(err)
-		}
+	// "/prod": every link behind the stage, as on the execute-api URL.
+	for _, prefix := range []string{"", "/prod"} {
+		b.Run("prefix="+prefix, func(b *testing.B) {
+			var buf bytes.Buffer
+			b.ReportAllocs()
+			for range b.N {
+				buf.Reset()
+				ctx := templ.WithChildren(basepath.With(context.Background(), prefix), dashboardPage(c.view(s), apps, ""))
+				if err := layout(&Page{Title: "x", Session: s}).Render(ctx, &buf); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(buf.Len()), "bytes")
+		})
 	}
-	b.ReportMetric(float64(buf.Len()), "bytes")
 }
