@@ -2,9 +2,7 @@ package console
 
 import (
 	"net/http"
-	"net/url"
 	"strconv"
-	"strings"
 	"unicode"
 	"unicode/utf8"
 
@@ -137,40 +135,11 @@ func upperFirst(s string) string {
 	return string(unicode.ToUpper(r)) + s[n:]
 }
 
-// monogram is the initials (one or two) shown in place of a missing icon,
-// as on the consent page.
-func monogram(name string) string {
-	var out []rune
-	for _, w := range strings.FieldsFunc(name, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
-		r, _ := utf8.DecodeRuneInString(w)
-		out = append(out, unicode.ToUpper(r))
-		if len(out) == 2 {
-			break
-		}
-	}
-	if len(out) == 0 {
-		return "?"
-	}
-	return string(out)
-}
-
-// httpsURL is u when it is an absolute https URL with a host, else "": the
-// listing's icon, images and links are shown only over https, as on the
-// consent page (an http image would be mixed content, and the CSP's
-// img-src refuses it).
-func httpsURL(u string) string {
-	p, err := url.Parse(u)
-	if err != nil || p.Scheme != "https" || p.Host == "" || p.User != nil {
-		return ""
-	}
-	return u
-}
-
 // httpsURLs are the https ones of us.
 func httpsURLs(us []string) []string {
 	out := make([]string, 0, len(us))
 	for _, u := range us {
-		if httpsURL(u) != "" {
+		if devhub.HTTPSURL(u) != "" {
 			out = append(out, u)
 		}
 	}

@@ -31,7 +31,7 @@ func appIcon(a *devhub.App, large bool) templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		if a != nil && httpsURL(a.Listing.IconURL) != "" {
+		if a != nil && devhub.HTTPSURL(a.Listing.IconURL) != "" {
 			if large {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<img class=\"mk-icon mk-icon--large\" src=\"")
 				if templ_7745c5c3_Err != nil {
@@ -75,9 +75,9 @@ func appIcon(a *devhub.App, large bool) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var4 string
-			templ_7745c5c3_Var4, templ_7745c5c3_Err = templ.JoinStringErrs(monogram(appName(a)))
+			templ_7745c5c3_Var4, templ_7745c5c3_Err = templ.JoinStringErrs(devhub.Monogram(appName(a)))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `console/marketplace.templ`, Line: 16, Col: 94}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `console/marketplace.templ`, Line: 16, Col: 101}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var4))
 			if templ_7745c5c3_Err != nil {
@@ -93,9 +93,9 @@ func appIcon(a *devhub.App, large bool) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var5 string
-			templ_7745c5c3_Var5, templ_7745c5c3_Err = templ.JoinStringErrs(monogram(appName(a)))
+			templ_7745c5c3_Var5, templ_7745c5c3_Err = templ.JoinStringErrs(devhub.Monogram(appName(a)))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `console/marketplace.templ`, Line: 18, Col: 79}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `console/marketplace.templ`, Line: 18, Col: 86}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var5))
 			if templ_7745c5c3_Err != nil {
@@ -479,7 +479,7 @@ func marketplaceAppPage(v *listingView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		if u := httpsURL(v.App.Listing.VideoURL); u != "" {
+		if u := devhub.HTTPSURL(v.App.Listing.VideoURL); u != "" {
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 42, "<p><a href=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
@@ -666,12 +666,12 @@ func marketplaceAppPage(v *listingView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		if httpsURL(v.App.Listing.SupportURL) != "" || httpsURL(v.App.Listing.PrivacyPolicyURL) != "" {
+		if devhub.HTTPSURL(v.App.Listing.SupportURL) != "" || devhub.HTTPSURL(v.App.Listing.PrivacyPolicyURL) != "" {
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 64, "<ul class=\"mk-links\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			if u := httpsURL(v.App.Listing.SupportURL); u != "" {
+			if u := devhub.HTTPSURL(v.App.Listing.SupportURL); u != "" {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 65, "<li><a href=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
@@ -690,7 +690,7 @@ func marketplaceAppPage(v *listingView) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			if u := httpsURL(v.App.Listing.PrivacyPolicyURL); u != "" {
+			if u := devhub.HTTPSURL(v.App.Listing.PrivacyPolicyURL); u != "" {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 67, "<li><a href=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err

@@ -231,15 +231,15 @@ func (s *Server) Authorize(w http.ResponseWriter, r *http.Request) {
 func (s *Server) consentView(r *http.Request, app *devhub.App, id devhub.Identity, ar authRequest, cb *url.URL) *consentView {
 	v := &consentView{
 		AppName: app.Name, Developer: app.OwnerDisplayName(),
-		IconURL:    httpsURL(app.Listing.IconURL),
-		PrivacyURL: httpsURL(app.Listing.PrivacyPolicyURL), SupportURL: httpsURL(app.Listing.SupportURL),
+		IconURL:    devhub.HTTPSURL(app.Listing.IconURL),
+		PrivacyURL: devhub.HTTPSURL(app.Listing.PrivacyPolicyURL), SupportURL: devhub.HTTPSURL(app.Listing.SupportURL),
 		UserName: id.DisplayName(), UserCompany: id.DisplayCompany(), NotYouURL: basepath.Link(r.Context(), s.loginURL(r)),
 		ClientID: ar.ClientID, RedirectURI: ar.RedirectURI, State: ar.State,
 		CodeChallenge: ar.Challenge, CodeChallengeMethod: ar.ChallengeMethod,
 		CSRF: s.csrfToken(id, ar, s.Now().Add(csrfLifetime)), CallbackHost: cb.Host,
 	}
 	if v.IconURL == "" {
-		v.Monogram = monogram(app.Name)
+		v.Monogram = devhub.Monogram(app.Name)
 	}
 	v.Read, v.Full = scopeGroups(app.Scopes)
 	return v

@@ -9,8 +9,6 @@ import (
 	"net/url"
 	"strings"
 	"sync"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/a-h/templ"
 	"github.com/devhub-oss/devhub/internal/basepath"
@@ -93,33 +91,6 @@ func scopeGroups(scopes []string) (rest, full []devhub.ScopeInfo) {
 		}
 	}
 	return rest, full
-}
-
-// monogram is the first letter of the name's first two words ("Deal sync"
-// → "DS"), upper case; "?" when it has no letter or digit.
-func monogram(name string) string {
-	var out []rune
-	for _, w := range strings.FieldsFunc(name, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
-		r, _ := utf8.DecodeRuneInString(w)
-		out = append(out, unicode.ToUpper(r))
-		if len(out) == 2 {
-			break
-		}
-	}
-	if len(out) == 0 {
-		return "?"
-	}
-	return string(out)
-}
-
-// httpsURL is u when it is an absolute https URL with a host, else "":
-// links and the icon are shown only as stored, and only over https.
-func httpsURL(u string) string {
-	p, err := url.Parse(u)
-	if err != nil || p.Scheme != "https" || p.Host == "" || p.User != nil {
-		return ""
-	}
-	return u
 }
 
 // loginURL is LOGIN_URL with return_to = this request as the browser

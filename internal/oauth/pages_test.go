@@ -10,29 +10,6 @@ import (
 	"github.com/devhub-oss/devhub/internal/devhub"
 )
 
-func TestMonogram(t *testing.T) {
-	for name, want := range map[string]string{
-		"Deal sync": "DS", "deal": "D", "élan vital": "ÉV", "日本 アプリ": "日ア", "  --  ": "?", "": "?",
-		"3D printer pro": "3P", "Acme-CRM sync": "AC", "🚀 Launch": "L",
-	} {
-		if got := monogram(name); got != want {
-			t.Errorf("monogram(%q) = %q, want %q", name, got, want)
-		}
-	}
-}
-
-func TestHTTPSURL(t *testing.T) {
-	for u, ok := range map[string]bool{
-		"https://example.test/privacy": true, "https://example.test": true, "http://example.test/privacy": false,
-		"javascript:alert(1)": false, "//example.test/x": false, "/privacy": false, "https://u:p@example.test/": false,
-		"https:///nohost": false, "HTTPS://example.test/": true, "data:text/html,x": false, "": false,
-	} {
-		if got := httpsURL(u); (got != "") != ok || (ok && got != u) {
-			t.Errorf("httpsURL(%q) = %q, want ok=%v", u, got, ok)
-		}
-	}
-}
-
 func TestScopeGroups(t *testing.T) {
 	rest, full := scopeGroups([]string{"base", "deals:full", "deals:read", "admin", "phone-integration", "made:up"})
 	var r, f []string
@@ -53,7 +30,7 @@ func FuzzConsentPage(f *testing.F) {
 	f.Add("Deal sync", "Acme", "Carol", `"><script>alert(1)</script>`)
 	f.Add("<img src=x onerror=alert(1)>", "a&b", "</p>", "'")
 	f.Fuzz(func(t *testing.T, app, company, user, state string) {
-		v := &consentView{AppName: app, Developer: company, Monogram: monogram(app), UserName: user, UserCompany: company,
+		v := &consentView{AppName: app, Developer: company, Monogram: devhub.Monogram(app), UserName: user, UserCompany: company,
 			State: state, Read: []devhub.ScopeInfo{{Label: app, Description: user}}, CallbackHost: company}
 		var buf bytes.Buffer
 		if err := consentPage(v).Render(context.Background(), &buf); err != nil {
