@@ -129,7 +129,7 @@ func (c *Console) createApp(w http.ResponseWriter, r *http.Request) error {
 	a, ans, err := c.hub.CreateApp(r.Context(), s.Identity, in, idem)
 	if err != nil {
 		if fieldsOrInvalid(err) {
-			c.renderNewApp(w, r, errorStatus(err), s, t, f.Fail(err))
+			c.renderNewApp(w, r, devhub.ErrorStatus(err), s, t, f.Fail(err))
 			return nil
 		}
 		return err
@@ -308,7 +308,7 @@ func (c *Console) save(w http.ResponseWriter, r *http.Request, tab string, patch
 			err = devhub.Errorf(devhub.EPRECONDITION, "The app was changed since you opened this page (in another tab or by a colleague). Check the values below, then save again.")
 			f.Set("version", strconv.Itoa(a.Version))
 		}
-		return c.renderTab(w, r, errorStatus(err), s, a, tab, f.Fail(err))
+		return c.renderTab(w, r, devhub.ErrorStatus(err), s, a, tab, f.Fail(err))
 	}
 	notice := "saved"
 	if p := next.PendingChanges; p != nil && !p.InReview && (patch.CallbackURL.Set || patch.Scopes.Set || patch.InstallationURL.Set) &&
@@ -397,7 +397,7 @@ func (c *Console) move(m devhub.Move) func(http.ResponseWriter, *http.Request) e
 			if health, ok := devhub.ErrorExtensions(err)["callback_health"]; ok && len(devhub.ErrorFields(err)) == 0 {
 				_ = health // the message says what the probe found
 			}
-			return c.renderTab(w, r, errorStatus(err), s, before, tab, NewForm(appValues(before, tab)).Fail(err))
+			return c.renderTab(w, r, devhub.ErrorStatus(err), s, before, tab, NewForm(appValues(before, tab)).Fail(err))
 		}
 		notice, tab := moveNotices[m], tabBasic
 		if next.Type == devhub.AppPublic {
@@ -443,7 +443,7 @@ func (c *Console) rotateSecret(w http.ResponseWriter, r *http.Request) error {
 		if gerr != nil {
 			return gerr
 		}
-		return c.renderTab(w, r, errorStatus(err), s, a, tabOAuth, NewForm(appValues(a, tabOAuth)).Fail(err))
+		return c.renderTab(w, r, devhub.ErrorStatus(err), s, a, tabOAuth, NewForm(appValues(a, tabOAuth)).Fail(err))
 	}
 	return redirect(w, r, appPath(appID, tabOAuth)+"?reveal=1#client-secret", "rotated")
 }
@@ -490,7 +490,7 @@ func (c *Console) deleteApp(w http.ResponseWriter, r *http.Request) error {
 		if gerr != nil {
 			return gerr
 		}
-		c.renderDelete(w, r, errorStatus(err), s, a, f.Fail(err))
+		c.renderDelete(w, r, devhub.ErrorStatus(err), s, a, f.Fail(err))
 		return nil
 	}
 	return redirect(w, r, "/hub", "deleted")

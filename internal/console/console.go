@@ -238,32 +238,10 @@ func (r *recorder) Write(b []byte) (int, error) {
 
 func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
-// statusByCode is the console's one table from error code to status.
-var statusByCode = map[string]int{
-	devhub.EMALFORMED:    http.StatusBadRequest,
-	devhub.EUNAUTHORIZED: http.StatusUnauthorized,
-	devhub.EFORBIDDEN:    http.StatusForbidden,
-	devhub.ENOTFOUND:     http.StatusNotFound,
-	devhub.ECONFLICT:     http.StatusConflict,
-	devhub.EPRECONDITION: http.StatusPreconditionFailed,
-	devhub.ETOOLARGE:     http.StatusRequestEntityTooLarge,
-	devhub.EUNSUPPORTED:  http.StatusUnsupportedMediaType,
-	devhub.EINVALID:      http.StatusUnprocessableEntity,
-	devhub.EINTERNAL:     http.StatusInternalServerError,
-	devhub.EUNAVAILABLE:  http.StatusServiceUnavailable,
-}
-
-func errorStatus(err error) int {
-	if s, ok := statusByCode[devhub.ErrorCode(err)]; ok {
-		return s
-	}
-	return http.StatusInternalServerError
-}
-
 // renderError answers err as a page. A missing session goes to LOGIN_URL
 // when it is set; internal errors are logged and never shown.
 func (c *Console) renderError(w http.ResponseWriter, r *http.Request, err error) {
-	status := errorStatus(err)
+	status := devhub.ErrorStatus(err)
 	if status >= 500 {
 		c.logger(r).ErrorContext(r.Context(), "request failed", slog.String("error", err.Error()))
 	}

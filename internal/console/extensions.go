@@ -840,7 +840,7 @@ func (c *Console) createExtension(w http.ResponseWriter, r *http.Request) error 
 	res, ans, err := extHub(c).CreateExtension(r.Context(), s.Identity, appID, in, idem)
 	switch {
 	case err != nil && fieldsOrInvalid(err):
-		return c.redraw(w, r, errorStatus(err), k, "", f, err, false)
+		return c.redraw(w, r, devhub.ErrorStatus(err), k, "", f, err, false)
 	case err != nil:
 		return err
 	case ans != nil:
@@ -941,7 +941,7 @@ func (c *Console) saveExtension(w http.ResponseWriter, r *http.Request) error {
 		failExt(f, k, err, st.Usage, e)
 		f.Values.Del("jwt_secret")
 		f.Values.Del("http_auth.password")
-		c.extFormPage(w, r, errorStatus(err), s, st, k, e, f, err, false)
+		c.extFormPage(w, r, devhub.ErrorStatus(err), s, st, k, e, f, err, false)
 		return nil
 	case err != nil:
 		return err

@@ -88,7 +88,7 @@ func (c *Console) postManifest(w http.ResponseWriter, r *http.Request) error {
 	p := &manifestPage{appPage: c.manifestAppPage(r, a, f)}
 	status := http.StatusOK
 	if err != nil {
-		status = errorStatus(err)
+		status = devhub.ErrorStatus(err)
 		if devhub.ErrorCode(err) == devhub.EPRECONDITION {
 			err = devhub.Errorf(devhub.EPRECONDITION, "The app was changed since you opened this page. Preview the changes again, then apply.")
 			f.Set("version", strconv.Itoa(a.Version))

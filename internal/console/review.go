@@ -60,6 +60,6 @@ func (c *Console) refuseDecision(w http.ResponseWriter, r *http.Request, s *Sess
 	if err != nil {
 		return err
 	}
-	c.renderReviewApp(w, r, errorStatus(cause), s, a, exts, f)
+	c.renderReviewApp(w, r, devhub.ErrorStatus(cause), s, a, exts, f)
 	return nil
 }

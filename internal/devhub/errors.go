@@ -3,6 +3,7 @@ package devhub
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"strconv"
 	"strings"
 )
@@ -75,6 +76,32 @@ func ErrorCode(err error) string {
 		return e.Code
 	}
 	return EINTERNAL
+}
+
+// statusByCode is the one table from error code to HTTP status, for the
+// JSON API (problem+json) and the console's pages alike.
+var statusByCode = map[string]int{
+	EMALFORMED:    http.StatusBadRequest,
+	EUNAUTHORIZED: http.StatusUnauthorized,
+	EFORBIDDEN:    http.StatusForbidden,
+	ENOTFOUND:     http.StatusNotFound,
+	ECONFLICT:     http.StatusConflict,
+	EPRECONDITION: http.StatusPreconditionFailed,
+	ETOOLARGE:     http.StatusRequestEntityTooLarge,
+	EUNSUPPORTED:  http.StatusUnsupportedMediaType,
+	EMETHOD:       http.StatusMethodNotAllowed,
+	EINVALID:      http.StatusUnprocessableEntity,
+	EINTERNAL:     http.StatusInternalServerError,
+	EUNAVAILABLE:  http.StatusServiceUnavailable,
+}
+
+// ErrorStatus returns the HTTP status of err's code (500 for an error
+// without one).
+func ErrorStatus(err error) int {
+	if s, ok := statusByCode[ErrorCode(err)]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
 }
 
 // ErrorMessage returns the client-safe message of err; internal errors get a

@@ -8,22 +8,6 @@ import (
 	"github.com/devhub-oss/devhub/internal/devhub"
 )
 
-// statusByCode is the one table from error code to HTTP status.
-var statusByCode = map[string]int{
-	devhub.EMALFORMED:    http.StatusBadRequest,
-	devhub.EUNAUTHORIZED: http.StatusUnauthorized,
-	devhub.EFORBIDDEN:    http.StatusForbidden,
-	devhub.ENOTFOUND:     http.StatusNotFound,
-	devhub.ECONFLICT:     http.StatusConflict,
-	devhub.EPRECONDITION: http.StatusPreconditionFailed,
-	devhub.ETOOLARGE:     http.StatusRequestEntityTooLarge,
-	devhub.EUNSUPPORTED:  http.StatusUnsupportedMediaType,
-	devhub.EMETHOD:       http.StatusMethodNotAllowed,
-	devhub.EINVALID:      http.StatusUnprocessableEntity,
-	devhub.EINTERNAL:     http.StatusInternalServerError,
-	devhub.EUNAVAILABLE:  http.StatusServiceUnavailable,
-}
-
 var titleByCode = map[string]string{
 	devhub.EMALFORMED:    "Malformed request",
 	devhub.EUNAUTHORIZED: "Unauthorized",
@@ -43,14 +27,6 @@ var titleByCode = map[string]string{
 // moments (internal/dynamo faults.go).
 const RetryAfterSeconds = "1"
 
-// ErrorStatus returns the HTTP status for err.
-func ErrorStatus(err error) int {
-	if s, ok := statusByCode[devhub.ErrorCode(err)]; ok {
-		return s
-	}
-	return http.StatusInternalServerError
-}
-
 // Problem is an RFC 9457 problem document.
 type Problem struct {
 	Type   string              `json:"type"`
@@ -64,7 +40,7 @@ type Problem struct {
 // are logged with the request id and never shown.
 func writeProblem(w http.ResponseWriter, r *http.Request, err error) {
 	code := devhub.ErrorCode(err)
-	status := ErrorStatus(err)
+	status := devhub.ErrorStatus(err)
 	if status >= 500 {
 		logger(r.Context()).ErrorContext(r.Context(), "request failed", slog.String("error", err.Error()))
 	}

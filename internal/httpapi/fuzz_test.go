@@ -53,8 +53,8 @@ func wantCode(t *testing.T, err error, code string) {
 	if got := devhub.ErrorCode(err); got != code {
 		t.Fatalf("got %q (%v), want %q", got, err, code)
 	}
-	if ErrorStatus(err) >= 500 {
-		t.Fatalf("status %d for %v", ErrorStatus(err), err)
+	if devhub.ErrorStatus(err) >= 500 {
+		t.Fatalf("status %d for %v", devhub.ErrorStatus(err), err)
 	}
 }
 

@@ -50,7 +50,7 @@ func (s *Server) followInstallLink(w http.ResponseWriter, r *http.Request) error
 		return nil
 	case err != nil:
 		logger(r.Context()).ErrorContext(r.Context(), "install link failed", slog.String("error", err.Error()))
-		writeInstallPage(w, ErrorStatus(err))
+		writeInstallPage(w, devhub.ErrorStatus(err))
 		return nil
 	}
 	h := w.Header()
